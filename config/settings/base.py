@@ -1,0 +1,269 @@
+"""Clockroom settings: one module, driven by the environment.
+
+Every variable is listed in `.env.example`. Naming: `DJANGO_` for Django's own
+settings, `WEBWORK_` for the WebWork integration, bare names for services
+(`DATABASE_URL`, `REDIS_URL`). With nothing set, Clockroom runs on the embedded
+default: SQLite under `var/`, the django-q2 ORM broker, and the WebWork sandbox.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+# Real environment variables win over both files. `var/sandbox.env` is written
+# by `make demo` (the sandbox's OAuth app for Clockroom) and read last.
+for env_file in (BASE_DIR / ".env", VAR_DIR / "sandbox.env"):
+    if env_file.is_file():
+        env.read_env(env_file, overwrite=False)
+
+# --- Core -------------------------------------------------------------------
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY (50+ random characters) or DJANGO_DEBUG=1 for a local run."
+        )
+    SECRET_KEY = "django-insecure-local-development-key-not-for-any-deployment-0123456789"
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "integrations",
+    "integrations.sandbox",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases --------------------------------------------------------------
+#
+# SQLite (the embedded default) is tuned so the web server and the django-q2
+# workers can write at once: WAL lets readers and a writer work together, the
+# busy timeout waits for the lock instead of failing, and IMMEDIATE
+# transactions take the write lock up front so two writers never deadlock
+# upgrading a read lock ("database is locked").
+
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": (
+        "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;PRAGMA foreign_keys=ON;"
+    ),
+}
+
+
+def database_config(url_variable, sqlite_path):
+    """A DATABASES entry from `url_variable`, or a tuned SQLite file."""
+    if env.str(url_variable, default=""):
+        config = env.db_url(url_variable)
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            config.setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
+            config.setdefault("CONN_HEALTH_CHECKS", True)
+        return config
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": sqlite_path,
+        "OPTIONS": dict(SQLITE_OPTIONS),
+    }
+
+
+DATABASES = {
+    "default": database_config("DATABASE_URL", VAR_DIR / "clockroom.sqlite3"),
+    # The WebWork sandbox keeps its state apart, so mirror code can never read
+    # sandbox tables: see integrations.sandbox.routers.
+    "sandbox": database_config("SANDBOX_DATABASE_URL", VAR_DIR / "sandbox.sqlite3"),
+}
+DATABASE_ROUTERS = ["integrations.sandbox.routers.SandboxRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and queue --------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # Shared by every process on this machine (unlike the local-memory cache).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "clockroom_cache",
+        }
+    }
+
+# django-q2: `timeout` (a task is killed after it) stays below `retry` (a task
+# is handed out again after it), and schedules missed while the cluster was
+# down are not replayed (`catch_up`).
+Q_CLUSTER = {
+    "name": "clockroom",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 600,
+    "retry": 720,
+    "max_attempts": 1,
+    "catch_up": False,
+    "save_limit": 1000,
+    "ack_failures": True,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER.update({"orm": "default", "poll": 0.5})
+
+# --- Auth, sessions ---------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Internationalisation ---------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Security ---------------------------------------------------------------
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # The load balancer's health check reaches /healthz over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Only our own origin: htmx and Chart.js are served from static/vendor/.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- Logging ----------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # httpx logs every request URL at INFO; keep it quiet.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}
+
+# --- WebWork ----------------------------------------------------------------
+#
+# The sandbox (integrations/sandbox, mounted at /sandbox/) is the embedded
+# WebWork. It is on by default for a local run (DJANGO_DEBUG=1) and off in a
+# deployment unless WEBWORK_SANDBOX=1. A real deployment points the URLs below
+# at WebWork and sets the OAuth client id and secret.
+
+WEBWORK_SANDBOX = env.bool("WEBWORK_SANDBOX", default=DEBUG)
+WEBWORK_PUBLIC_BASE_URL = env.str("WEBWORK_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+WEBWORK_API_BASE_URL = env.str("WEBWORK_API_BASE_URL", default=f"{WEBWORK_PUBLIC_BASE_URL}/sandbox/api/v2")
+WEBWORK_OAUTH_AUTHORIZE_URL = env.str(
+    "WEBWORK_OAUTH_AUTHORIZE_URL", default=f"{WEBWORK_PUBLIC_BASE_URL}/sandbox/oauth/authorize"
+)
+WEBWORK_OAUTH_TOKEN_URL = env.str(
+    "WEBWORK_OAUTH_TOKEN_URL", default=f"{WEBWORK_PUBLIC_BASE_URL}/sandbox/oauth/token"
+)
+WEBWORK_OAUTH_CLIENT_ID = env.str("WEBWORK_OAUTH_CLIENT_ID", default="")
+WEBWORK_OAUTH_CLIENT_SECRET = env.str("WEBWORK_OAUTH_CLIENT_SECRET", default="")
+WEBWORK_RATE_LIMIT_PER_MINUTE = env.int("WEBWORK_RATE_LIMIT_PER_MINUTE", default=60)
+
+# The sandbox's own knobs (tests shorten the lifetimes and raise the limit).
+SANDBOX_RATE_LIMIT_PER_MINUTE = env.int("SANDBOX_RATE_LIMIT_PER_MINUTE", default=60)
+SANDBOX_ACCESS_TOKEN_SECONDS = env.int("SANDBOX_ACCESS_TOKEN_SECONDS", default=15 * 24 * 3600)
+SANDBOX_REFRESH_TOKEN_SECONDS = env.int("SANDBOX_REFRESH_TOKEN_SECONDS", default=30 * 24 * 3600)
+SANDBOX_PERSONAL_TOKEN_SECONDS = env.int("SANDBOX_PERSONAL_TOKEN_SECONDS", default=183 * 24 * 3600)

@@ -1,0 +1,35 @@
+"""Settings for the test suite: the base settings, made fast and self-contained."""
+
+import os
+
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "test-secret-key-that-is-long-enough-and-random-looking-3f9a8c1d7e"
+)
+
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Test databases are files, not memory, so that a real django-q2 cluster (other
+# processes) and a live server see the same data as the test.
+for alias, database in DATABASES.items():
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["TEST"] = {"NAME": str(VAR_DIR / f"test_{alias}.sqlite3")}
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
+# Plain HTTP for the test client, the live server and the browser.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+WEBWORK_SANDBOX = True
+SANDBOX_RATE_LIMIT_PER_MINUTE = 100_000

@@ -1,0 +1,63 @@
+"""Run-time controls of the sandbox itself: the rate limit counters and fault injection."""
+
+from django.db import models
+
+
+class RateLimitWindow(models.Model):
+    """Requests made by one user in one minute, shared by every process."""
+
+    user_id = models.BigIntegerField()
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "window_start"], name="sandbox_rate_window_unique"),
+        ]
+
+    def __str__(self):
+        return f"user {self.user_id} at {self.window_start:%H:%M}: {self.count}"
+
+
+class FaultSettings(models.Model):
+    """Faults to inject, switchable at run time (admin or the control endpoint). One row."""
+
+    server_error_rate = models.FloatField(default=0, help_text="Share of API answers that are 500s (0..1).")
+    rate_limit_rate = models.FloatField(
+        default=0, help_text="Share of API answers that are extra 429s (0..1)."
+    )
+    latency_ms = models.PositiveIntegerField(default=0, help_text="Added to every API answer.")
+    timeout_rate = models.FloatField(
+        default=0, help_text="Share of API requests that hang for timeout_seconds before answering 504."
+    )
+    timeout_seconds = models.FloatField(default=30)
+    webhook_drop_rate = models.FloatField(default=0, help_text="Share of webhook deliveries never sent.")
+    webhook_duplicate_rate = models.FloatField(default=0, help_text="Share of webhook deliveries sent twice.")
+    webhook_reorder = models.BooleanField(
+        default=False, help_text="Hold each delivery back a random moment so events arrive out of order."
+    )
+
+    class Meta:
+        verbose_name = "fault settings"
+        verbose_name_plural = "fault settings"
+
+    def __str__(self):
+        return "Fault injection"
+
+    @classmethod
+    def current(cls):
+        return cls.objects.get_or_create(pk=1)[0]
+
+    @property
+    def any_active(self):
+        return any(
+            [
+                self.server_error_rate,
+                self.rate_limit_rate,
+                self.latency_ms,
+                self.timeout_rate,
+                self.webhook_drop_rate,
+                self.webhook_duplicate_rate,
+                self.webhook_reorder,
+            ]
+        )
