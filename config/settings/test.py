@@ -12,10 +12,12 @@ from .base import DATABASES, VAR_DIR
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Test databases are files, not memory, so that a real django-q2 cluster (other
-# processes) and a live server see the same data as the test.
+# processes) and a live server see the same data as the test. CLOCKROOM_TEST_DB_SUFFIX
+# keeps two suites run at once on one checkout apart.
+_suffix = os.environ.get("CLOCKROOM_TEST_DB_SUFFIX", "")
 for alias, database in DATABASES.items():
     if database["ENGINE"] == "django.db.backends.sqlite3":
-        database["TEST"] = {"NAME": str(VAR_DIR / f"test_{alias}.sqlite3")}
+        database["TEST"] = {"NAME": str(VAR_DIR / f"test_{alias}{_suffix}.sqlite3")}
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from integrations.sandbox.views import index
 
@@ -6,4 +6,5 @@ app_name = "sandbox"
 
 urlpatterns = [
     path("", index, name="index"),
+    path("api/v2/", include("integrations.sandbox.api.urls")),
 ]

@@ -4,16 +4,15 @@ from django.db import models
 
 
 class RateLimitWindow(models.Model):
-    """Requests made by one user in one minute, shared by every process."""
+    """A user's current one-minute window and the requests made in it, shared by every process.
 
-    user_id = models.BigIntegerField()
+    As WebWork's Laravel throttle does, a window opens with the first request after the
+    previous one closed and lasts 60 seconds.
+    """
+
+    user_id = models.BigIntegerField(unique=True)
     window_start = models.DateTimeField()
     count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user_id", "window_start"], name="sandbox_rate_window_unique"),
-        ]
 
     def __str__(self):
         return f"user {self.user_id} at {self.window_start:%H:%M}: {self.count}"

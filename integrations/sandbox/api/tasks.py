@@ -1,0 +1,3 @@
+"""Not yet built: see the module docstring of members.py for the pattern."""
+
+urlpatterns = []
