@@ -1,4 +1,4 @@
-"""Time entries: list one member's day, create, update, delete (GET/POST /time-entries, PUT/DELETE /time-entries/{id})."""
+"""Time entries: one member's day, create, update, delete (/time-entries, /time-entries/{id})."""
 
 from .base import day, iso
 

@@ -39,15 +39,13 @@ class ApiClient:
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
         url = API + path.lstrip("/")
-        if raw_body is not None:
-            body = raw_body
-        else:
-            body = json.dumps(json_body) if json_body is not None else ""
+        if raw_body is None:
+            raw_body = json.dumps(json_body) if json_body is not None else ""
         if params:
             from urllib.parse import urlencode
 
             url += "?" + urlencode(params, doseq=True)
-        return self.client.generic(method, url, data=body, content_type=content_type, headers=headers)
+        return self.client.generic(method, url, data=raw_body, content_type=content_type, headers=headers)
 
     def get(self, path, **params):
         return self.request("GET", path, params=params)
