@@ -272,7 +272,7 @@ def workspace_for(request, *, roles=API_ROLES):
         )
     try:
         workspace_id = int(raw)
-        if isinstance(raw, (bool, float)) or workspace_id < 1:
+        if isinstance(raw, (bool, float)) or not 1 <= workspace_id <= 2**63 - 1:
             raise ValueError
     except (TypeError, ValueError):
         raise ApiError(
@@ -331,7 +331,7 @@ def paginate(request, queryset, *, default=DEFAULT_PER_PAGE, maximum=MAX_PER_PAG
     per_page = _bounded_int(request, "per_page", default, 1, maximum)
     total = len(queryset) if isinstance(queryset, list) else queryset.count()
     start = (page - 1) * per_page
-    items = list(queryset[start : start + per_page])
+    items = list(queryset[start : start + per_page]) if start < total else []  # no huge OFFSET
     pagination = {
         "total": total,
         "per_page": per_page,
@@ -473,9 +473,9 @@ def count_request(user_id):
     with transaction.atomic(using="sandbox"):
         window = RateLimitWindow.objects.select_for_update().filter(user_id=user_id).first()
         if window is None:
-            window, _ = RateLimitWindow.objects.get_or_create(
-                user_id=user_id, defaults={"window_start": now, "count": 0}
-            )
+            RateLimitWindow.objects.get_or_create(user_id=user_id, defaults={"window_start": now, "count": 0})
+            # Locked again: when another process created the row first, get_or_create read it unlocked.
+            window = RateLimitWindow.objects.select_for_update().get(user_id=user_id)
         if window.window_start + timedelta(seconds=60) <= now:
             window.window_start, window.count = now, 0
         reset_at = window.window_start + timedelta(seconds=60)
