@@ -1,0 +1,188 @@
+"""What every resource sync shares: the run record, bulk upsert, and marking what WebWork dropped.
+
+A resource sync fetches first and writes after, in one short transaction per consistent unit
+(a whole list, or one date of time entries), so a failure mid-way leaves the previous
+consistent state and the database is never locked while we wait on WebWork.
+"""
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from ..models import SyncRun, Workspace
+from ..webwork.client import WebWorkClient
+
+UPSERT_BATCH = 1000
+
+
+@dataclass
+class SyncContext:
+    workspace: Workspace
+    client: WebWorkClient
+    now: datetime = field(default_factory=timezone.now)
+    # Called after every request with (requests made so far); the orchestrator reports progress.
+    on_request: object = None
+
+    @property
+    def workspace_id(self):
+        return self.workspace.webwork_id
+
+
+@dataclass
+class RunStats:
+    pages: int = 0
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+
+    def add(self, created_updated):
+        created, updated = created_updated
+        self.created += created
+        self.updated += updated
+
+
+@contextlib.contextmanager
+def resource_run(ctx: SyncContext, resource: str, scope: str = ""):
+    """Record one resource sync as a SyncRun: requests made, pages, rows changed, error."""
+    run = SyncRun.objects.create(workspace=ctx.workspace, resource=resource, scope=scope)
+    stats = RunStats()
+    requests_before = ctx.client.requests_made
+    try:
+        yield stats
+    except Exception as exc:
+        _finish(run, stats, ctx.client.requests_made - requests_before, SyncRun.Status.FAILED, exc)
+        raise
+    _finish(run, stats, ctx.client.requests_made - requests_before, SyncRun.Status.SUCCEEDED)
+
+
+def _finish(run, stats, requests, status, exc=None):
+    run.status = status
+    run.finished_at = timezone.now()
+    run.requests = requests
+    run.pages = stats.pages
+    run.created, run.updated, run.removed = stats.created, stats.updated, stats.removed
+    run.error = f"{type(exc).__name__}: {exc}" if exc else ""
+    run.save()
+
+
+def fetch_all(ctx: SyncContext, path, params=None, stats: RunStats | None = None, **kwargs):
+    """Every item of a (small) list, at the largest page size the endpoint allows."""
+    items = []
+    for page in ctx.client.iter_pages(path, {"workspace_id": ctx.workspace_id, **(params or {})}, **kwargs):
+        if stats is not None:
+            stats.pages += 1
+        items.extend(page.data or [])
+    return items
+
+
+def upsert(model, workspace, rows: list[dict], *, now=None):
+    """Insert or update `rows` (dicts of field values with `webwork_id`) on (workspace, webwork_id).
+
+    A row that had been marked removed comes back. Returns (created, updated).
+    """
+    if not rows:
+        return 0, 0
+    now = now or timezone.now()
+    created = 0
+    update_fields = [name for name in rows[0] if name != "webwork_id"] + ["synced_at", "removed_at"]
+    for start in range(0, len(rows), UPSERT_BATCH):
+        batch = rows[start : start + UPSERT_BATCH]
+        ids = [row["webwork_id"] for row in batch]
+        existing = set(
+            model.objects.filter(workspace=workspace, webwork_id__in=ids).values_list("webwork_id", flat=True)
+        )
+        created += len(set(ids) - existing)
+        model.objects.bulk_create(
+            [model(workspace=workspace, synced_at=now, removed_at=None, **row) for row in batch],
+            update_conflicts=True,
+            unique_fields=["workspace", "webwork_id"],
+            update_fields=update_fields,
+        )
+    return created, len(rows) - created
+
+
+def mark_removed(model, workspace, seen_ids: Iterable[str], *, now=None, **scope):
+    """After a complete listing: rows in `scope` that WebWork no longer returns are marked removed."""
+    seen = set(seen_ids)
+    current = model.objects.filter(workspace=workspace, removed_at__isnull=True, **scope)
+    gone = [
+        webwork_id for webwork_id in current.values_list("webwork_id", flat=True) if webwork_id not in seen
+    ]
+    for start in range(0, len(gone), UPSERT_BATCH):
+        model.objects.filter(workspace=workspace, webwork_id__in=gone[start : start + UPSERT_BATCH]).update(
+            removed_at=now or timezone.now()
+        )
+    return len(gone)
+
+
+def replace_all(model, ctx: SyncContext, rows: list[dict], stats: RunStats, **scope):
+    """The whole of `scope` as WebWork returned it, in one transaction: upsert, then mark the rest removed."""
+    with transaction.atomic():
+        stats.add(upsert(model, ctx.workspace, rows, now=ctx.now))
+        stats.removed += mark_removed(
+            model, ctx.workspace, (row["webwork_id"] for row in rows), now=ctx.now, **scope
+        )
+
+
+def local_ids(model, workspace, webwork_ids):
+    """{webwork_id: our pk} for the rows of `model` we already have (foreign keys resolve locally)."""
+    wanted = {str(w) for w in webwork_ids if w not in (None, "")}
+    if not wanted:
+        return {}
+    return dict(
+        model.objects.filter(workspace=workspace, webwork_id__in=wanted).values_list("webwork_id", "pk")
+    )
+
+
+# --- coping with the payloads ---------------------------------------------------
+
+
+def text(value):
+    return "" if value is None else str(value)
+
+
+def integer(value):
+    if value in (None, "") or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def decimal(value):
+    if value in (None, "") or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def moment(value):
+    """An aware datetime from ISO-8601 (`Z`, an offset, or WebWork's `Y-m-d H:i:s`, taken as UTC)."""
+    if not value or not isinstance(value, str):
+        return None
+    parsed = parse_datetime(value.replace("Z", "+00:00"))
+    if parsed is None:
+        return None
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def calendar_day(value):
+    if isinstance(value, date):
+        return value
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return parse_date(value[:10])
+    except ValueError:
+        return None

@@ -1,0 +1,31 @@
+"""Members: GET /members, one request per 100 members."""
+
+from ..models import Member
+from .base import SyncContext, decimal, fetch_all, integer, moment, replace_all, resource_run, text
+
+
+def member_row(payload):
+    return {
+        "webwork_id": str(payload["id"]),
+        "email": text(payload.get("email")),
+        "firstname": text(payload.get("firstname")),
+        "lastname": text(payload.get("lastname")),
+        "role": text(payload.get("current_role") or payload.get("role")),
+        "status": text(payload.get("status")),
+        "team_name": text(payload.get("team_name")),
+        "title": text(payload.get("title")),
+        "timezone": text(payload.get("timezone")),
+        "rate": decimal(payload.get("rate")),
+        "rate_status": integer(payload.get("rate_status")) or 0,
+        "weekly_hours_limit": integer(payload.get("weekly_hours_limit")),
+        "is_blocked": bool(payload.get("is_blocked")),
+        "archived_at": moment(payload.get("deleted_at")),
+        "raw": payload,
+    }
+
+
+def sync_members(ctx: SyncContext):
+    with resource_run(ctx, "members") as stats:
+        rows = [member_row(payload) for payload in fetch_all(ctx, "members", stats=stats)]
+        replace_all(Member, ctx, rows, stats)
+    return stats
