@@ -13,6 +13,7 @@ archived member's entries are never left out. Each page costs a fixed number of 
 whatever the number of members or entries.
 """
 
+import uuid
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,7 +23,7 @@ from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..models import Contract, LeaveRequest, Membership, Project, Task, TimeEntry
+from ..models import Contract, LeaveRequest, Membership, Project, RunningTracker, Task, TimeEntry
 from ..models.accounts import Role
 from ..models.time import Method
 from .base import (
@@ -372,18 +373,63 @@ def daily_timeline(request):
     the_day = validate(TimelineForm, request, today=_today(workspace_timezone(workspace)))["date"]
     user_ids = _member_ids(request, workspace, "user_ids")
     members, pagination = _page_of_members(request, _report_members(workspace, the_day, the_day, user_ids))
+    user_ids = [m.user_id for m in members]
     entries = defaultdict(list)
-    for entry in _entries(workspace, the_day, the_day, [m.user_id for m in members]).select_related(
+    for entry in _entries(workspace, the_day, the_day, user_ids).select_related(
         "project", "task", "contract"
     ):
         entries[entry.user_id].append(entry)
+    running = _running_entries(workspace, the_day, user_ids)
     return Response(
-        [_timeline_row(m, the_day, entries[m.user_id], workspace, caller.sees_rates) for m in members],
+        [
+            _timeline_row(
+                m, the_day, entries[m.user_id], workspace, caller.sees_rates, running.get(m.user_id)
+            )
+            for m in members
+        ],
         pagination=pagination,
     )
 
 
-def _timeline_row(membership, the_day, entries, workspace, sees_rates):
+def _running_entries(workspace, the_day, user_ids):
+    """Today's running trackers as open entries (`end_time: null`), by user id.
+
+    A tracker started before today's local midnight is shown from midnight: the part before
+    it becomes an entry of its own day when the tracker stops.
+    """
+    tz = workspace_timezone(workspace)
+    if the_day != _today(tz):
+        return {}
+    now = timezone.now()
+    midnight = datetime.combine(the_day, time.min, tzinfo=tz)
+    running = {}
+    trackers = RunningTracker.objects.filter(workspace=workspace, user_id__in=user_ids).select_related(
+        "project", "task", "contract"
+    )
+    for tracker in trackers:
+        start = max(tracker.started_at, midnight)
+        running[tracker.user_id] = TimeEntry(
+            id=uuid.uuid5(
+                uuid.NAMESPACE_URL, f"webwork-sandbox:tracker:{tracker.pk}:{tracker.started_at.isoformat()}"
+            ),
+            workspace=workspace,
+            user_id=tracker.user_id,
+            contract=tracker.contract,
+            project=tracker.project,
+            task=tracker.task,
+            activity_description=tracker.activity_description,
+            method=tracker.method,
+            date=the_day,
+            start_time=start,
+            end_time=None,
+            duration_minutes=max(0, int((now - start).total_seconds() // 60)),
+            activity_level=0,
+        )
+    return running
+
+
+def _timeline_row(membership, the_day, entries, workspace, sees_rates, running=None):
+    """A member's day. Totals count finished entries; a running tracker is listed last, open."""
     minutes = sum(e.duration_minutes for e in entries)
     rate_minutes = sum(e.duration_minutes * _entry_rate(e) for e in entries)
     return {
@@ -395,7 +441,8 @@ def _timeline_row(membership, the_day, entries, workspace, sees_rates):
         "activity_level": _level(sum(e.duration_minutes * e.activity_level for e in entries), minutes),
         "total_amount": number(_money(rate_minutes)) if sees_rates else None,
         "currency": workspace.currency if sees_rates else None,
-        "time_entries": [_timeline_entry(e, workspace.timezone) for e in entries],
+        "time_entries": [_timeline_entry(e, workspace.timezone) for e in entries]
+        + ([_timeline_entry(running, workspace.timezone, is_running=True)] if running else []),
     }
 
 
@@ -407,12 +454,13 @@ def _entry_rate(entry):
     return Decimal(0)
 
 
-def _timeline_entry(entry, tz_name):
+def _timeline_entry(entry, tz_name, *, is_running=False):
     return {
         **serialize_time_entry(entry),
         "start_time_local": iso_local(entry.start_time, tz_name),
         "end_time_local": iso_local(entry.end_time, tz_name),
         "activity_level": entry.activity_level,
+        "is_running": is_running,
     }
 
 

@@ -762,3 +762,36 @@ def test_an_executive_manager_reads_the_same_minutes_as_the_owner(world, data, a
     by_manager = assert_envelope(api.as_user(world.manager).get("reports/daily-timeline", **params))
     assert by_owner["data"] == by_manager["data"]
     assert sum(row["total_minutes"] for row in by_manager["data"]) == 840
+
+
+def test_timeline_of_today_lists_a_running_tracker_as_an_open_entry(world, owner_api):
+    import time_machine
+
+    from integrations.sandbox.models import RunningTracker
+
+    noon = datetime(2026, 11, 18, 12, 0, tzinfo=BERLIN)
+    with time_machine.travel(noon, tick=False):
+        RunningTracker.objects.create(
+            workspace=world.acme,
+            user=world.alice,
+            started_at=noon - timedelta(minutes=42),
+            activity_description="Wireframes",
+        )
+        first = owner_api.get("reports/daily-timeline", workspace_id=world.acme.id, date="2026-11-18")
+        again = owner_api.get("reports/daily-timeline", workspace_id=world.acme.id, date="2026-11-18")
+        yesterday = owner_api.get("reports/daily-timeline", workspace_id=world.acme.id, date="2026-11-17")
+
+    alice = next(row for row in assert_envelope(first)["data"] if row["user_id"] == world.alice.id)
+    (entry,) = alice["time_entries"]
+    assert entry["end_time"] is None
+    assert entry["is_running"] is True
+    assert entry["activity_description"] == "Wireframes"
+    assert entry["duration_minutes"] == 42
+    assert datetime.fromisoformat(entry["start_time_local"]).strftime("%H:%M") == "11:18"
+    assert alice["total_minutes"] == 0  # totals count finished time only
+    again_alice = next(row for row in assert_envelope(again)["data"] if row["user_id"] == world.alice.id)
+    assert again_alice["time_entries"][0]["id"] == entry["id"]  # a stable id while it runs
+    yesterday_alice = next(
+        row for row in assert_envelope(yesterday)["data"] if row["user_id"] == world.alice.id
+    )
+    assert yesterday_alice["time_entries"] == []
