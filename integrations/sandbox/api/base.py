@@ -196,9 +196,21 @@ def validate(form_class, request, data=None, **form_kwargs):
     if data is None:
         data = {**(request.data if isinstance(request.data, dict) else {}), **request.GET.dict()}
     form = form_class(data=_form_data(data), **form_kwargs)
+    not_single = {
+        name: ["Must be a single value, not a list or an object."]
+        for name, field in form.fields.items()
+        if isinstance(data.get(name), list | dict) and not isinstance(field, LIST_FIELDS)
+    }
+    if not_single:
+        raise validation_error(not_single)
     if not form.is_valid():
         raise validation_error(form.errors.get_json_data())
     return form.cleaned_data
+
+
+# Form fields that take a list (or a JSON object) from the request; every other field takes one value.
+LIST_FIELDS = (forms.MultipleChoiceField, forms.JSONField, forms.ModelMultipleChoiceField)
+MAX_ID = 2**63 - 1
 
 
 def validation_error(errors):
@@ -303,6 +315,8 @@ def member_of(workspace, user_id, *, field_name="user_id", include_viewers=False
     """The membership of `user_id` in `workspace`, or 422 naming the field."""
     try:
         user_id = int(user_id)
+        if isinstance(user_id, bool) or not 1 <= user_id <= MAX_ID:
+            raise ValueError
     except (TypeError, ValueError):
         raise ApiError(
             422, f"The {field_name} must be an integer.", errors={field_name: ["Must be an integer."]}
@@ -392,12 +406,18 @@ def api_view(handlers):
             headers = count_request(request.api_user.pk)
             _require_scope(request)
             request.data = parse_body(request)
+            if any(isinstance(value, int) and value > MAX_ID for value in kwargs.values()):
+                raise not_found()
             response = render(handlers[request.method](request, **kwargs))
         except ApiError as exc:
             response = error_response(
                 exc.status, exc.message, error=exc.error, errors=exc.errors, headers=exc.headers
             )
             headers = {**headers, **exc.headers}
+        except OverflowError:
+            response = error_response(
+                422, "A number in the request is too large.", error="Unprocessable Content"
+            )
         for header, value in headers.items():
             response[header] = value
         return response

@@ -248,3 +248,22 @@ def test_every_answer_carries_the_rate_limit_headers(world, owner_api):
 
     assert int(response["X-RateLimit-Limit"]) > 0
     assert int(response["X-RateLimit-Remaining"]) == int(response["X-RateLimit-Limit"]) - 1
+
+
+def test_lists_and_objects_for_single_value_fields_are_422_not_500(world, owner_api):
+    response = owner_api.post(
+        "members",
+        {
+            "workspace_id": world.acme.id,
+            "email": ["a@b.test"],
+            "firstname": {"x": 1},
+            "lastname": "L",
+            "role": "Regular User",
+        },
+    )
+
+    assert_error(response, 422, "email", "firstname")
+
+
+def test_ids_too_large_for_the_database_are_404_not_500(world, owner_api):
+    assert_error(owner_api.get(f"members/{10**20}", workspace_id=world.acme.id), 404)
