@@ -11,8 +11,20 @@ from .models.oauth import digest, new_secret
 ALL_SCOPES = "read write admin"
 
 
-def access_token_issue(*, user, kind=AccessToken.Kind.OAUTH, application=None, scope=ALL_SCOPES, name=""):
-    """A new access token for `user`; returns (raw token, AccessToken). Only the digest is stored."""
+def access_token_issue(
+    *,
+    user,
+    kind=AccessToken.Kind.OAUTH,
+    application=None,
+    scope=ALL_SCOPES,
+    name="",
+    authorization_code=None,
+):
+    """A new access token for `user`; returns (raw token, AccessToken). Only the digest is stored.
+
+    Lifetimes are read from the settings at call time: SANDBOX_ACCESS_TOKEN_SECONDS for OAuth2
+    tokens (15 days), SANDBOX_PERSONAL_TOKEN_SECONDS for personal access tokens (6 months).
+    """
     if kind == AccessToken.Kind.PERSONAL:
         lifetime = settings.SANDBOX_PERSONAL_TOKEN_SECONDS
         prefix = "wwpat_"
@@ -23,6 +35,7 @@ def access_token_issue(*, user, kind=AccessToken.Kind.OAUTH, application=None, s
     token = AccessToken.objects.create(
         user=user,
         application=application,
+        authorization_code=authorization_code,
         kind=kind,
         name=name,
         token_digest=digest(raw),

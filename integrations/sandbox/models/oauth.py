@@ -76,6 +76,11 @@ class AccessToken(models.Model):
 
     user = models.ForeignKey(SandboxUser, on_delete=models.CASCADE, related_name="access_tokens")
     application = models.ForeignKey(OAuthApplication, on_delete=models.CASCADE, null=True, blank=True)
+    # The code this token (or the token it was refreshed from) was issued for: a replayed
+    # code revokes every token issued from it (RFC 6749 §4.1.2).
+    authorization_code = models.ForeignKey(
+        AuthorizationCode, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_tokens"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OAUTH)
     name = models.CharField(max_length=100, blank=True)
     token_digest = models.CharField(max_length=64, unique=True)
@@ -107,7 +112,9 @@ class RefreshToken(models.Model):
     token_digest = models.CharField(max_length=64, unique=True)
     scope = models.CharField(max_length=100)
     expires_at = models.DateTimeField()
+    # Set when the token was exchanged for a new pair (rotation): it is spent.
     used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
