@@ -1,5 +1,6 @@
 """Run-time controls of the sandbox itself: the rate limit counters and fault injection."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -18,20 +19,24 @@ class RateLimitWindow(models.Model):
         return f"user {self.user_id} at {self.window_start:%H:%M}: {self.count}"
 
 
+def _rate(help_text):
+    return models.FloatField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(1)], help_text=help_text
+    )
+
+
 class FaultSettings(models.Model):
     """Faults to inject, switchable at run time (admin or the control endpoint). One row."""
 
-    server_error_rate = models.FloatField(default=0, help_text="Share of API answers that are 500s (0..1).")
-    rate_limit_rate = models.FloatField(
-        default=0, help_text="Share of API answers that are extra 429s (0..1)."
+    server_error_rate = _rate("Share of API answers that are 500s (0..1).")
+    rate_limit_rate = _rate("Share of API answers that are extra 429s (0..1).")
+    latency_ms = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(60_000)], help_text="Added to every API answer."
     )
-    latency_ms = models.PositiveIntegerField(default=0, help_text="Added to every API answer.")
-    timeout_rate = models.FloatField(
-        default=0, help_text="Share of API requests that hang for timeout_seconds before answering 504."
-    )
-    timeout_seconds = models.FloatField(default=30)
-    webhook_drop_rate = models.FloatField(default=0, help_text="Share of webhook deliveries never sent.")
-    webhook_duplicate_rate = models.FloatField(default=0, help_text="Share of webhook deliveries sent twice.")
+    timeout_rate = _rate("Share of API requests that hang for timeout_seconds before answering 504.")
+    timeout_seconds = models.FloatField(default=30, validators=[MinValueValidator(0), MaxValueValidator(600)])
+    webhook_drop_rate = _rate("Share of webhook deliveries never sent (0..1).")
+    webhook_duplicate_rate = _rate("Share of webhook deliveries sent twice, with the same event id (0..1).")
     webhook_reorder = models.BooleanField(
         default=False, help_text="Hold each delivery back a random moment so events arrive out of order."
     )

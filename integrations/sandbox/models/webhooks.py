@@ -61,11 +61,16 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set on a delivery queued again from the admin: the delivery it repeats.
+    resent_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["event_id"], name="sandbox_delivery_event_idx")]
         verbose_name_plural = "webhook deliveries"
 
     def __str__(self):
@@ -73,15 +78,23 @@ class WebhookDelivery(models.Model):
 
 
 class WebhookAttempt(models.Model):
+    """One POST of a delivery to the receiver: its answer's status, or why there was none."""
+
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveSmallIntegerField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
+    # The second copy sent by the duplicate-delivery fault (same number and event id).
+    is_duplicate = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["delivery_id", "number"]
+        ordering = ["delivery_id", "number", "id"]
 
     def __str__(self):
         return f"attempt {self.number}: {self.status_code or self.error}"
+
+    @property
+    def succeeded(self):
+        return self.status_code is not None and 200 <= self.status_code < 300
