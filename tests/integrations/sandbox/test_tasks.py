@@ -347,7 +347,7 @@ def test_assign_refuses_outsiders_and_unknown_tasks(world, tasks, owner_api, api
 
     assert_error(owner_api.post(f"tasks/{login.id}/assign/{world.globex_owner.id}", body), 422, "user_id")
     assert_error(owner_api.post(f"tasks/{login.id}/assign/{world.viewer.id}", body), 422, "user_id")
-    assert_error(owner_api.post(f"tasks/{login.id}/assign/99999999999999999999", body), 422, "user_id")
+    assert_error(owner_api.post(f"tasks/{login.id}/assign/99999999999999999999", body), 404)
     assert_error(owner_api.post(f"tasks/{foreign.id}/assign/{world.bob.id}", body), 404)
     assert_error(owner_api.post(f"tasks/424242/assign/{world.bob.id}", body), 404)
     assert_error(api.as_user(world.alice).post(f"tasks/{login.id}/assign/{world.bob.id}", body), 403)
