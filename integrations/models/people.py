@@ -49,12 +49,19 @@ class ProjectViewer(MirrorModel):
 
 
 class ViewerProject(models.Model):
+    """A project a viewer may see. A project the mirror does not have yet leaves `project` empty
+    and keeps WebWork's project id, until a later sync resolves it."""
+
     viewer = models.ForeignKey(ProjectViewer, on_delete=models.CASCADE)
-    project = models.ForeignKey("integrations.Project", on_delete=models.CASCADE)
+    project = models.ForeignKey("integrations.Project", on_delete=models.CASCADE, null=True, blank=True)
+    project_webwork_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["viewer", "project"], name="viewer_project_unique"),
+            models.UniqueConstraint(
+                fields=["viewer", "project_webwork_id"], name="viewer_project_webwork_id_unique"
+            ),
         ]
 
     def __str__(self):

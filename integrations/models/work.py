@@ -45,12 +45,17 @@ class Task(MirrorModel):
 
 
 class TaskAssignee(models.Model):
+    """A member assigned to a task. A member the mirror does not have yet leaves `member` empty
+    and keeps WebWork's user id, until a later sync resolves it."""
+
     task = models.ForeignKey(Task, on_delete=models.CASCADE)
-    member = models.ForeignKey("integrations.Member", on_delete=models.CASCADE)
+    member = models.ForeignKey("integrations.Member", on_delete=models.CASCADE, null=True, blank=True)
+    user_webwork_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["task", "member"], name="task_assignee_unique"),
+            models.UniqueConstraint(fields=["task", "user_webwork_id"], name="task_assignee_user_unique"),
         ]
 
     def __str__(self):

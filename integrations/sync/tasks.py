@@ -1,0 +1,153 @@
+"""Tasks and their assignees: GET /tasks, one request per project (per 100 tasks of it).
+
+WebWork lists tasks one project at a time, so a project is the consistent unit: its tasks are
+fetched, then replaced in one transaction (removals scoped to that project), with the
+TaskAssignee rows of each task's `assignees`. A failure mid-way leaves the projects synced so
+far fresh and the others as they were. A project WebWork no longer knows (404) has no tasks.
+
+Projects and assigned members are resolved from the mirror's own rows; one it does not have yet
+stays recorded as WebWork's id (`project_webwork_id`, `TaskAssignee.user_webwork_id`) and is
+never fetched inline. The parent task is kept as `parent_webwork_id`.
+"""
+
+from django.db import transaction
+
+from ..models import Member, Project, Task, TaskAssignee
+from ..webwork.errors import NotFoundError
+from .base import (
+    SyncContext,
+    calendar_day,
+    fetch_all,
+    integer,
+    local_ids,
+    mark_removed,
+    moment,
+    resource_run,
+    text,
+    upsert,
+)
+
+DEFAULT_PRIORITY = 30  # Normal
+
+
+def task_row(payload, *, projects=None):
+    """A Task row; `projects` maps WebWork project ids to our keys (see `local_ids`)."""
+    project_webwork_id = integer(payload.get("project_id"))
+    status = integer(payload.get("status"))
+    priority = integer(payload.get("priority"))
+    return {
+        "webwork_id": str(payload["id"]),
+        "project_id": (projects or {}).get(str(project_webwork_id)),
+        "project_webwork_id": project_webwork_id,
+        "parent_webwork_id": integer(payload.get("parent_id")),
+        "title": text(payload.get("title"))[:255],
+        "status": 0 if status is None else status,
+        "priority": DEFAULT_PRIORITY if priority is None else priority,
+        "start_date": calendar_day(payload.get("start_date")),
+        "end_date": calendar_day(payload.get("end_date")),
+        "completed_at": moment(payload.get("completed_at")),
+        "raw": payload,
+    }
+
+
+def assignee_ids(payload):
+    """The WebWork user ids of a task's `assignees` (objects with an `id`, or bare ids)."""
+    ids = []
+    for assignee in payload.get("assignees") or []:
+        user_id = integer(assignee.get("id") if isinstance(assignee, dict) else assignee)
+        if user_id is not None and user_id not in ids:
+            ids.append(user_id)
+    return ids
+
+
+def sync_tasks(ctx: SyncContext, project_webwork_ids=None):
+    """The tasks of the given projects, or of every project the mirror currently has."""
+    full = project_webwork_ids is None
+    if full:
+        project_webwork_ids = list(
+            Project.objects.current()
+            .filter(workspace=ctx.workspace)
+            .order_by("id")
+            .values_list("webwork_id", flat=True)
+        )
+    with resource_run(ctx, "tasks", scope="" if full else "projects") as stats:
+        # WebWork's project ids are integers; anything else names no project.
+        wanted = [str(integer(p)) for p in project_webwork_ids if integer(p) is not None]
+        for project_webwork_id in dict.fromkeys(wanted):
+            try:
+                payloads = fetch_all(ctx, "tasks", {"project_id": project_webwork_id}, stats=stats)
+            except NotFoundError:
+                payloads = []
+            _replace_project_tasks(ctx, project_webwork_id, payloads, stats)
+        if full:
+            # Tasks of projects the mirror no longer has are gone with them.
+            stats.removed += _remove_tasks_of_other_projects(ctx, project_webwork_ids)
+    return stats
+
+
+def _replace_project_tasks(ctx, project_webwork_id, payloads, stats):
+    payloads = [p for p in payloads if isinstance(p, dict) and p.get("id") not in (None, "")]
+    projects = local_ids(Project, ctx.workspace, [project_webwork_id])
+    rows = []
+    for payload in payloads:
+        row = task_row(payload, projects=projects)
+        # Listed under this project: that is where it is, whatever the payload omits.
+        row["project_webwork_id"] = integer(project_webwork_id)
+        row["project_id"] = projects.get(project_webwork_id)
+        rows.append(row)
+    with transaction.atomic():
+        stats.add(upsert(Task, ctx.workspace, rows, now=ctx.now))
+        stats.removed += mark_removed(
+            Task,
+            ctx.workspace,
+            (row["webwork_id"] for row in rows),
+            now=ctx.now,
+            project_webwork_id=integer(project_webwork_id),
+        )
+        _replace_assignees(ctx, integer(project_webwork_id), payloads)
+
+
+def _replace_assignees(ctx, project_webwork_id, payloads):
+    """Make the TaskAssignee rows of the project's current tasks exactly their `assignees`."""
+    current = Task.objects.current().filter(workspace=ctx.workspace, project_webwork_id=project_webwork_id)
+    tasks = dict(current.values_list("webwork_id", "pk"))
+    wanted_keys = {
+        (tasks[str(p["id"])], user_id)
+        for p in payloads
+        if str(p["id"]) in tasks
+        for user_id in assignee_ids(p)
+    }
+    members = local_ids(Member, ctx.workspace, {user_id for _, user_id in wanted_keys})
+    wanted = {(task, user_id): members.get(str(user_id)) for task, user_id in wanted_keys}
+    existing = {}
+    for assignee in TaskAssignee.objects.filter(task__in=current).select_related("member"):
+        user_id = assignee.user_webwork_id
+        if user_id is None and assignee.member is not None:
+            user_id = integer(assignee.member.webwork_id)
+        existing[(assignee.task_id, user_id)] = assignee
+    stale = [assignee.pk for key, assignee in existing.items() if key not in wanted]
+    if stale:
+        TaskAssignee.objects.filter(pk__in=stale).delete()
+    TaskAssignee.objects.bulk_create(
+        [
+            TaskAssignee(task_id=task, user_webwork_id=user_id, member_id=member)
+            for (task, user_id), member in sorted(wanted.items(), key=lambda item: item[0])
+            if (task, user_id) not in existing
+        ]
+    )
+    changed = []
+    for key, assignee in existing.items():
+        if key in wanted and (assignee.member_id, assignee.user_webwork_id) != (wanted[key], key[1]):
+            assignee.member_id, assignee.user_webwork_id = wanted[key], key[1]
+            changed.append(assignee)
+    TaskAssignee.objects.bulk_update(changed, ["member", "user_webwork_id"])
+
+
+def _remove_tasks_of_other_projects(ctx, project_webwork_ids):
+    kept = [p for p in (integer(p) for p in project_webwork_ids) if p is not None]
+    return (
+        Task.objects.current()
+        .filter(workspace=ctx.workspace)
+        .exclude(project_webwork_id__in=kept)
+        .update(removed_at=ctx.now)
+    )

@@ -1,0 +1,159 @@
+"""Time requests: GET /time-requests, one request per 100 requests in the window.
+
+WebWork's R docs require `date_from` and `date_to` (the request's start date); without them
+the sync asks for a wide window, a year back to a month ahead. As for timesheets, a request
+missing from a narrowed listing (the approval queue is `status=pending`) is read again one by
+one (GET /time-requests/{id}) and updated, or marked removed when WebWork no longer has it.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+
+from ..models import Member, Project, Task, TimeRequest
+from ..webwork.errors import NotFoundError
+from .base import (
+    SyncContext,
+    calendar_day,
+    fetch_all,
+    integer,
+    local_ids,
+    moment,
+    resource_run,
+    text,
+    upsert,
+)
+from .time_entries import today_in, unique_rows, zone
+
+WINDOW_BACK = timedelta(days=365)
+WINDOW_AHEAD = timedelta(days=31)
+STATUS_LENGTH = TimeRequest._meta.get_field("status").max_length
+
+
+def time_request_row(payload, *, members=None, projects=None, tasks=None):
+    """The TimeRequest fields of one item; None when it has no id.
+
+    `members`, `projects` and `tasks` map WebWork ids to our keys (rows we already have).
+    """
+    if not isinstance(payload, dict) or payload.get("id") in (None, ""):
+        return None
+    user_id = integer(payload.get("user_id"))
+    project_id = integer(payload.get("project_id"))
+    task_id = integer(payload.get("task_id"))
+    updated_by = payload.get("updated_by")
+    if isinstance(updated_by, dict):
+        updated_by = updated_by.get("id")
+    return {
+        "webwork_id": str(payload["id"]),
+        "member_id": (members or {}).get(str(user_id)),
+        "project_id": (projects or {}).get(str(project_id)),
+        "task_id": (tasks or {}).get(str(task_id)),
+        "user_webwork_id": user_id,
+        "project_webwork_id": project_id,
+        "task_webwork_id": task_id,
+        "contract_webwork_id": integer(payload.get("contract_id")),
+        "start": moment(payload.get("start")),
+        "end": moment(payload.get("end")),
+        "status": text(payload.get("status")).strip().lower()[:STATUS_LENGTH],
+        # R names the text `activity_description`, V `notes`.
+        "notes": text(payload.get("notes") or payload.get("activity_description")),
+        "comment": text(payload.get("comment")),
+        "updated_by_webwork_id": integer(updated_by),
+        "requested_at": moment(payload.get("created_at")),
+        "raw": payload,
+    }
+
+
+def _rows(ctx, payloads):
+    payloads = [p for p in payloads if isinstance(p, dict)]
+    refs = {
+        "members": local_ids(Member, ctx.workspace, (p.get("user_id") for p in payloads)),
+        "projects": local_ids(Project, ctx.workspace, (p.get("project_id") for p in payloads)),
+        "tasks": local_ids(Task, ctx.workspace, (p.get("task_id") for p in payloads)),
+    }
+    rows = (time_request_row(payload, **refs) for payload in payloads)
+    return [row for row in rows if row is not None]
+
+
+def time_request_fetch_one(ctx: SyncContext, webwork_id, around=None):
+    """One time request as WebWork has it now, or None when it is gone.
+
+    GET /time-requests/{id} (V); when that answers 404, the R listing filtered by id (around
+    the request's start, `around`) confirms before the request is called gone.
+    """
+    try:
+        result = ctx.client.get(f"time-requests/{webwork_id}", params={"workspace_id": ctx.workspace_id})
+    except NotFoundError:
+        pass
+    else:
+        if isinstance(result.data, dict) and str(result.data.get("id")) == str(webwork_id):
+            return result.data
+    day = around or today_in(ctx.workspace.timezone, ctx.now)
+    try:
+        result = ctx.client.get(
+            "time-requests",
+            params={
+                "workspace_id": ctx.workspace_id,
+                "id": webwork_id,
+                "date_from": str(day - timedelta(days=1)),
+                "date_to": str(day + timedelta(days=1)),
+            },
+        )
+    except NotFoundError:
+        return None
+    items = result.data if isinstance(result.data, list) else []
+    return next((i for i in items if isinstance(i, dict) and str(i.get("id")) == str(webwork_id)), None)
+
+
+def default_window(ctx: SyncContext):
+    today = today_in(ctx.workspace.timezone, ctx.now)
+    return today - WINDOW_BACK, today + WINDOW_AHEAD
+
+
+def _local_scope(ctx, status, date_from, date_to):
+    """The mirror rows the listing covers: `status`, starting on date_from..date_to (workspace-local)."""
+    tz = zone(ctx.workspace.timezone)
+    scope = Q(start__gte=datetime.combine(date_from, time.min, tzinfo=tz)) & Q(
+        start__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
+    )
+    if status:
+        scope &= Q(status=status)
+    return scope
+
+
+def sync_time_requests(ctx: SyncContext, status=None, date_from=None, date_to=None):
+    """Mirror the time requests WebWork lists for `status` (pending, approved, rejected) that start
+    on date_from..date_to (a year back to a month ahead when not given).
+
+    Every listing is narrowed (by dates at least), so a mirrored request of the scope that is not
+    listed any more is read again before it is called gone.
+    """
+    status = text(status).strip().lower() or None
+    window = default_window(ctx)
+    date_from = calendar_day(date_from) or window[0]
+    date_to = calendar_day(date_to) or max(window[1], date_from)
+    with resource_run(ctx, "time_requests", scope=f"{status or 'all'},{date_from}..{date_to}"[:40]) as stats:
+        params = {"date_from": str(date_from), "date_to": str(date_to)}
+        if status:
+            params["status"] = status
+        payloads = fetch_all(ctx, "time-requests", params, stats=stats)
+        rows = _rows(ctx, payloads)
+        listed = {str(p.get("id")) for p in payloads if isinstance(p, dict) and p.get("id") not in (None, "")}
+        local = TimeRequest.objects.current().filter(workspace=ctx.workspace)
+        scoped = local.filter(_local_scope(ctx, status, date_from, date_to)).values_list(
+            "webwork_id", "start"
+        )
+        gone = []
+        for webwork_id, start in [(w, start) for w, start in scoped if w not in listed]:
+            around = start.astimezone(zone(ctx.workspace.timezone)).date() if start else None
+            payload = time_request_fetch_one(ctx, webwork_id, around)
+            if payload is None:
+                gone.append(webwork_id)
+            else:
+                rows.extend(_rows(ctx, [payload]))
+        with transaction.atomic():
+            stats.add(upsert(TimeRequest, ctx.workspace, unique_rows(rows), now=ctx.now))
+            if gone:
+                stats.removed += local.filter(webwork_id__in=gone).update(removed_at=ctx.now)
+    return stats

@@ -1,0 +1,34 @@
+"""Webhook registrations: GET /webhooks, one request per 100 registrations.
+
+A registration's `token` is the secret WebWork sends with each delivery; it is never stored in
+the mirror (not in `raw` either).
+"""
+
+from ..models import WebhookRegistration
+from .base import SyncContext, fetch_all, replace_all, resource_run, text
+
+SECRET_FIELDS = frozenset({"token", "secret"})
+
+
+def webhook_registration_row(payload):
+    events = payload.get("events")
+    if isinstance(events, str):
+        events = [e.strip() for e in events.split(",")]
+    return {
+        "webwork_id": str(payload["id"]),
+        "url": text(payload.get("url"))[:500],
+        "events": [text(e) for e in events or [] if e not in (None, "")] if isinstance(events, list) else [],
+        "raw": {key: value for key, value in payload.items() if key not in SECRET_FIELDS},
+    }
+
+
+def sync_webhook_registrations(ctx: SyncContext):
+    with resource_run(ctx, "webhook_registrations") as stats:
+        payloads = fetch_all(ctx, "webhooks", stats=stats)
+        rows = [
+            webhook_registration_row(p)
+            for p in payloads
+            if isinstance(p, dict) and p.get("id") not in (None, "")
+        ]
+        replace_all(WebhookRegistration, ctx, rows, stats)
+    return stats
