@@ -1,5 +1,8 @@
 """All sandbox API operations under /sandbox/api/v2/: one module per resource group."""
 
+from django.urls import path
+
+from .. import openapi_view
 from . import (
     contracts,
     expenses,
@@ -35,3 +38,4 @@ MODULES = [
 ]
 
 urlpatterns = [pattern for module in MODULES for pattern in module.urlpatterns]
+urlpatterns.append(path("openapi.json", openapi_view.openapi_json, name="openapi"))
