@@ -9,560 +9,1383 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='FaultSettings',
+            name="FaultSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('server_error_rate', models.FloatField(default=0, help_text='Share of API answers that are 500s (0..1).', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)])),
-                ('rate_limit_rate', models.FloatField(default=0, help_text='Share of API answers that are extra 429s (0..1).', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)])),
-                ('latency_ms', models.PositiveIntegerField(default=0, help_text='Added to every API answer.', validators=[django.core.validators.MaxValueValidator(60000)])),
-                ('timeout_rate', models.FloatField(default=0, help_text='Share of API requests that hang for timeout_seconds before answering 504.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)])),
-                ('timeout_seconds', models.FloatField(default=30, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(600)])),
-                ('webhook_drop_rate', models.FloatField(default=0, help_text='Share of webhook deliveries never sent (0..1).', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)])),
-                ('webhook_duplicate_rate', models.FloatField(default=0, help_text='Share of webhook deliveries sent twice, with the same event id (0..1).', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1)])),
-                ('webhook_reorder', models.BooleanField(default=False, help_text='Hold each delivery back a random moment so events arrive out of order.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "server_error_rate",
+                    models.FloatField(
+                        default=0,
+                        help_text="Share of API answers that are 500s (0..1).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1),
+                        ],
+                    ),
+                ),
+                (
+                    "rate_limit_rate",
+                    models.FloatField(
+                        default=0,
+                        help_text="Share of API answers that are extra 429s (0..1).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1),
+                        ],
+                    ),
+                ),
+                (
+                    "latency_ms",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Added to every API answer.",
+                        validators=[django.core.validators.MaxValueValidator(60000)],
+                    ),
+                ),
+                (
+                    "timeout_rate",
+                    models.FloatField(
+                        default=0,
+                        help_text="Share of API requests that hang for timeout_seconds before answering 504.",
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1),
+                        ],
+                    ),
+                ),
+                (
+                    "timeout_seconds",
+                    models.FloatField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(600),
+                        ],
+                    ),
+                ),
+                (
+                    "webhook_drop_rate",
+                    models.FloatField(
+                        default=0,
+                        help_text="Share of webhook deliveries never sent (0..1).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1),
+                        ],
+                    ),
+                ),
+                (
+                    "webhook_duplicate_rate",
+                    models.FloatField(
+                        default=0,
+                        help_text="Share of webhook deliveries sent twice, with the same event id (0..1).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1),
+                        ],
+                    ),
+                ),
+                (
+                    "webhook_reorder",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Hold each delivery back a random moment so events arrive out of order.",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fault settings',
-                'verbose_name_plural': 'fault settings',
+                "verbose_name": "fault settings",
+                "verbose_name_plural": "fault settings",
             },
         ),
         migrations.CreateModel(
-            name='LeavePolicy',
+            name="LeavePolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('is_paid', models.CharField(choices=[('yes', 'yes'), ('no', 'no')], default='yes', max_length=3)),
-                ('type', models.CharField(choices=[('day-based', 'Day Based'), ('hour-based', 'Hour Based')], default='day-based', max_length=16)),
-                ('yearly_allowance', models.DecimalField(decimal_places=2, default=20, max_digits=6)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "is_paid",
+                    models.CharField(choices=[("yes", "yes"), ("no", "no")], default="yes", max_length=3),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[("day-based", "Day Based"), ("hour-based", "Hour Based")],
+                        default="day-based",
+                        max_length=16,
+                    ),
+                ),
+                ("yearly_allowance", models.DecimalField(decimal_places=2, default=20, max_digits=6)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name_plural': 'leave policies',
-                'ordering': ['id'],
+                "verbose_name_plural": "leave policies",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='OAuthApplication',
+            name="OAuthApplication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('client_id', models.CharField(max_length=64, unique=True)),
-                ('client_secret_digest', models.CharField(max_length=64)),
-                ('redirect_uri', models.URLField(blank=True, max_length=500)),
-                ('grant_type', models.CharField(choices=[('authorization_code', 'Authorization Code Grant'), ('client_credentials', 'Client Credentials Grant')], default='authorization_code', max_length=32)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("client_id", models.CharField(max_length=64, unique=True)),
+                ("client_secret_digest", models.CharField(max_length=64)),
+                ("redirect_uri", models.URLField(blank=True, max_length=500)),
+                (
+                    "grant_type",
+                    models.CharField(
+                        choices=[
+                            ("authorization_code", "Authorization Code Grant"),
+                            ("client_credentials", "Client Credentials Grant"),
+                        ],
+                        default="authorization_code",
+                        max_length=32,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'OAuth application',
-                'ordering': ['id'],
+                "verbose_name": "OAuth application",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('deadline', models.DateField(blank=True, null=True)),
-                ('estimation', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('budget_estimation', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('notes', models.TextField(blank=True, null=True)),
-                ('icon', models.CharField(blank=True, max_length=100, null=True)),
-                ('is_billable', models.BooleanField(default=True)),
-                ('rate', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('weekly_hours_limit', models.PositiveIntegerField(blank=True, default=168, null=True)),
-                ('screenshots', models.CharField(blank=True, default='full', max_length=32, null=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('status', models.PositiveSmallIntegerField(choices=[(0, 'Archived'), (1, 'Active')], default=1)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("start_date", models.DateField(blank=True, null=True)),
+                ("deadline", models.DateField(blank=True, null=True)),
+                ("estimation", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                (
+                    "budget_estimation",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
+                ),
+                ("notes", models.TextField(blank=True, null=True)),
+                ("icon", models.CharField(blank=True, max_length=100, null=True)),
+                ("is_billable", models.BooleanField(default=True)),
+                ("rate", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                ("weekly_hours_limit", models.PositiveIntegerField(blank=True, default=168, null=True)),
+                ("screenshots", models.CharField(blank=True, default="full", max_length=32, null=True)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.PositiveSmallIntegerField(choices=[(0, "Archived"), (1, "Active")], default=1),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='RateLimitWindow',
+            name="RateLimitWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.BigIntegerField(unique=True)),
-                ('window_start', models.DateTimeField()),
-                ('count', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("user_id", models.BigIntegerField(unique=True)),
+                ("window_start", models.DateTimeField()),
+                ("count", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='SandboxUser',
+            name="SandboxUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('firstname', models.CharField(max_length=100)),
-                ('lastname', models.CharField(max_length=100)),
-                ('password', models.CharField(blank=True, max_length=128)),
-                ('avatar', models.CharField(blank=True, max_length=200, null=True)),
-                ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("firstname", models.CharField(max_length=100)),
+                ("lastname", models.CharField(max_length=100)),
+                ("password", models.CharField(blank=True, max_length=128)),
+                ("avatar", models.CharField(blank=True, max_length=200, null=True)),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='AuthorizationCode',
+            name="AuthorizationCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code_digest', models.CharField(max_length=64, unique=True)),
-                ('redirect_uri', models.URLField(max_length=500)),
-                ('scope', models.CharField(max_length=100)),
-                ('code_challenge', models.CharField(blank=True, max_length=128)),
-                ('code_challenge_method', models.CharField(blank=True, max_length=10)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='sandbox.oauthapplication')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code_digest", models.CharField(max_length=64, unique=True)),
+                ("redirect_uri", models.URLField(max_length=500)),
+                ("scope", models.CharField(max_length=100)),
+                ("code_challenge", models.CharField(blank=True, max_length=128)),
+                ("code_challenge_method", models.CharField(blank=True, max_length=10)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="sandbox.oauthapplication"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="sandbox.sandboxuser"),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='AccessToken',
+            name="AccessToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('oauth', 'OAuth2'), ('personal', 'Personal access token')], default='oauth', max_length=16)),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('token_digest', models.CharField(max_length=64, unique=True)),
-                ('scope', models.CharField(default='read write', max_length=100)),
-                ('expires_at', models.DateTimeField()),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('authorization_code', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='access_tokens', to='sandbox.authorizationcode')),
-                ('application', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='sandbox.oauthapplication')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_tokens', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("oauth", "OAuth2"), ("personal", "Personal access token")],
+                        default="oauth",
+                        max_length=16,
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100)),
+                ("token_digest", models.CharField(max_length=64, unique=True)),
+                ("scope", models.CharField(default="read write", max_length=100)),
+                ("expires_at", models.DateTimeField()),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "authorization_code",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="access_tokens",
+                        to="sandbox.authorizationcode",
+                    ),
+                ),
+                (
+                    "application",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="sandbox.oauthapplication",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="access_tokens",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekly_hours_limit', models.PositiveIntegerField(default=168)),
-                ('screenshots', models.CharField(choices=[('full', 'Screenshot on'), ('blurred', 'Blurred screenshots'), ('no_preview', 'No preview'), ('no_screenshot', 'Screenshot off'), ('background_blurred', 'Background blurred'), ('video_full', 'Video on'), ('video_blurred', 'Blurred video'), ('video_full_silent', 'Silent video'), ('video_blurred_silent', 'Silent blurred video')], default='full', max_length=32)),
-                ('rate', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('rate_type', models.PositiveSmallIntegerField(choices=[(1, 'Custom Rate'), (2, 'Member Rate'), (3, 'Project Rate')], default=1)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('paused', 'Paused')], default='active', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contracts', to='sandbox.project')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contracts', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weekly_hours_limit", models.PositiveIntegerField(default=168)),
+                (
+                    "screenshots",
+                    models.CharField(
+                        choices=[
+                            ("full", "Screenshot on"),
+                            ("blurred", "Blurred screenshots"),
+                            ("no_preview", "No preview"),
+                            ("no_screenshot", "Screenshot off"),
+                            ("background_blurred", "Background blurred"),
+                            ("video_full", "Video on"),
+                            ("video_blurred", "Blurred video"),
+                            ("video_full_silent", "Silent video"),
+                            ("video_blurred_silent", "Silent blurred video"),
+                        ],
+                        default="full",
+                        max_length=32,
+                    ),
+                ),
+                ("rate", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                (
+                    "rate_type",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Custom Rate"), (2, "Member Rate"), (3, "Project Rate")], default=1
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("paused", "Paused")], default="active", max_length=16
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contracts",
+                        to="sandbox.project",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contracts",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='RefreshToken',
+            name="RefreshToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_digest', models.CharField(max_length=64, unique=True)),
-                ('scope', models.CharField(max_length=100)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('access_token', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='refresh', to='sandbox.accesstoken')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='sandbox.oauthapplication')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token_digest", models.CharField(max_length=64, unique=True)),
+                ("scope", models.CharField(max_length=100)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "access_token",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="refresh",
+                        to="sandbox.accesstoken",
+                    ),
+                ),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="sandbox.oauthapplication"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="sandbox.sandboxuser"),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-            },
-        ),
-        migrations.AddField(
-            model_name='project',
-            name='owner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sandbox.sandboxuser'),
-        ),
-        migrations.AddField(
-            model_name='oauthapplication',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='sandbox.sandboxuser'),
-        ),
-        migrations.CreateModel(
-            name='Membership',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('Owner', 'Owner'), ('Executive manager', 'Executive Manager'), ('Team manager', 'Team Manager'), ('Project manager', 'Project Manager'), ('Regular User', 'Regular User'), ('Project viewer', 'Project Viewer')], default='Regular User', max_length=32)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('inactive', 'Inactive'), ('left', 'Left'), ('unknown', 'Unknown')], default='active', max_length=16)),
-                ('team_name', models.CharField(blank=True, max_length=100, null=True)),
-                ('title', models.CharField(blank=True, max_length=100, null=True)),
-                ('rate', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('rate_type', models.CharField(choices=[('hourly', 'Hourly'), ('fixed', 'Fixed')], default='hourly', max_length=16)),
-                ('rate_status', models.PositiveSmallIntegerField(default=0)),
-                ('weekly_hours_limit', models.PositiveIntegerField(blank=True, null=True)),
-                ('screenshots', models.CharField(blank=True, max_length=32, null=True)),
-                ('is_blocked', models.BooleanField(default=False)),
-                ('invitation_token', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='sandbox.sandboxuser')),
-            ],
-            options={
-                'ordering': ['workspace_id', 'user_id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Task',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=255)),
-                ('description', models.TextField(blank=True, null=True)),
-                ('status', models.PositiveSmallIntegerField(choices=[(0, 'Incomplete'), (10, 'Doing'), (20, 'Done'), (30, 'Completed')], default=0)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(10, 'Urgent'), (20, 'High'), (30, 'Normal'), (40, 'Low')], default=30)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('creator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sandbox.sandboxuser')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sandbox.sandboxuser')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.task')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='sandbox.project')),
-            ],
-            options={
-                'ordering': ['id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='TaskAssignee',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='sandbox.task')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='sandbox.sandboxuser')),
-            ],
-            options={
-                'ordering': ['id'],
-            },
-        ),
-        migrations.AddField(
-            model_name='task',
-            name='assignees',
-            field=models.ManyToManyField(related_name='tasks', through='sandbox.TaskAssignee', to='sandbox.sandboxuser'),
-        ),
-        migrations.CreateModel(
-            name='TimeEntry',
-            fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('activity_description', models.TextField(blank=True, null=True)),
-                ('method', models.CharField(choices=[('Desktop tracker', 'Desktop'), ('Mobile tracker', 'Mobile'), ('Manually added time', 'Manual'), ('Extension tracker', 'Extension'), ('Web tracker', 'Web'), ('Idle time', 'Idle'), ('Paid leave', 'Paid Leave'), ('Break', 'Break'), ('Paid holiday', 'Paid Holiday')], default='Desktop tracker', max_length=32)),
-                ('date', models.DateField()),
-                ('start_time', models.DateTimeField()),
-                ('end_time', models.DateTimeField()),
-                ('duration_minutes', models.PositiveIntegerField()),
-                ('activity_level', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('contract', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.contract')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.project')),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.task')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='time_entries', to='sandbox.sandboxuser')),
-            ],
-            options={
-                'verbose_name_plural': 'time entries',
-                'ordering': ['start_time', 'id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='ViewerProject',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='viewer_links', to='sandbox.project')),
-                ('viewer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='viewer_projects', to='sandbox.membership')),
-            ],
-            options={
-                'ordering': ['id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Webhook',
-            fields=[
-                ('id', models.CharField(default=integrations.sandbox.models.webhooks.new_webhook_id, editable=False, max_length=32, primary_key=True, serialize=False)),
-                ('url', models.URLField(max_length=500)),
-                ('events', models.JSONField(default=list)),
-                ('token', models.CharField(default=integrations.sandbox.models.webhooks.new_webhook_token, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sandbox.sandboxuser')),
-            ],
-            options={
-                'ordering': ['created_at', 'id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='WebhookDelivery',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.UUIDField(default=uuid.uuid4, editable=False)),
-                ('event', models.CharField(choices=[('tracker.started', 'Tracker Started'), ('tracker.stopped', 'Tracker Stopped'), ('member.invited', 'Member Invited'), ('member.updated', 'Member Updated'), ('member.deleted', 'Member Deleted'), ('member.activated', 'Member Activated'), ('member.archived', 'Member Archived'), ('project.created', 'Project Created'), ('project.updated', 'Project Updated'), ('project.deleted', 'Project Deleted')], max_length=32)),
-                ('payload', models.JSONField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('failed', 'Failed'), ('dropped', 'Dropped')], default='pending', max_length=16)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('resent_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='resends', to='sandbox.webhookdelivery')),
-                ('webhook', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='sandbox.webhook')),
-            ],
-            options={
-                'verbose_name_plural': 'webhook deliveries',
-                'ordering': ['-created_at', '-id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='WebhookAttempt',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('is_duplicate', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='sandbox.webhookdelivery')),
-            ],
-            options={
-                'ordering': ['delivery_id', 'number', 'id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Workspace',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('inactive', 'Inactive'), ('left', 'Left'), ('unknown', 'Unknown')], default='active', max_length=16)),
-                ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('auto_approve_manager_time_requests', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('activated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_workspaces', to='sandbox.sandboxuser')),
-            ],
-            options={
-                'ordering': ['id'],
-            },
-        ),
-        migrations.AddField(
-            model_name='webhook',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhooks', to='sandbox.workspace'),
-        ),
-        migrations.CreateModel(
-            name='Timesheet',
-            fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('date_from', models.DateField()),
-                ('date_to', models.DateField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('submitted', 'Submitted'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='open', max_length=16)),
-                ('submitted_on', models.DateTimeField(blank=True, null=True)),
-                ('reject_reason', models.TextField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sandbox.sandboxuser')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='timesheets', to='sandbox.sandboxuser')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='timesheets', to='sandbox.workspace')),
-            ],
-            options={
-                'ordering': ['-date_from', 'user_id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='TimeRequest',
-            fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=16)),
-                ('notes', models.TextField(blank=True, null=True)),
-                ('comment', models.TextField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('contract', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.contract')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.project')),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.task')),
-                ('time_entry', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='time_request', to='sandbox.timeentry')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sandbox.sandboxuser')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='time_requests', to='sandbox.sandboxuser')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='time_requests', to='sandbox.workspace')),
-            ],
-            options={
-                'ordering': ['-created_at', 'id'],
-            },
-        ),
-        migrations.AddField(
-            model_name='timeentry',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='time_entries', to='sandbox.workspace'),
-        ),
-        migrations.AddField(
-            model_name='task',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='sandbox.workspace'),
-        ),
-        migrations.CreateModel(
-            name='RunningTracker',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('activity_description', models.TextField(blank=True, null=True)),
-                ('method', models.CharField(choices=[('Desktop tracker', 'Desktop'), ('Mobile tracker', 'Mobile'), ('Manually added time', 'Manual'), ('Extension tracker', 'Extension'), ('Web tracker', 'Web'), ('Idle time', 'Idle'), ('Paid leave', 'Paid Leave'), ('Break', 'Break'), ('Paid holiday', 'Paid Holiday')], default='Web tracker', max_length=32)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('contract', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.contract')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.project')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='running_tracker', to='sandbox.sandboxuser')),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.task')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='running_trackers', to='sandbox.workspace')),
-            ],
-            options={
-                'ordering': ['started_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='project',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='projects', to='sandbox.workspace'),
+            model_name="project",
+            name="owner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="sandbox.sandboxuser"
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='sandbox.workspace'),
+            model_name="oauthapplication",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to="sandbox.sandboxuser"
+            ),
         ),
         migrations.CreateModel(
-            name='LeaveRequest',
+            name="Membership",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField()),
-                ('start_time', models.TimeField(blank=True, null=True)),
-                ('end_time', models.TimeField(blank=True, null=True)),
-                ('hours_per_day', models.DecimalField(blank=True, decimal_places=2, max_digits=4, null=True)),
-                ('leave_period', models.PositiveSmallIntegerField(choices=[(0, 'Full day'), (1, 'First half'), (2, 'Second half')], default=0)),
-                ('note', models.TextField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=16)),
-                ('reject_reason', models.TextField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='sandbox.leavepolicy')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sandbox.sandboxuser')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sandbox.sandboxuser')),
-                ('rejected_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sandbox.sandboxuser')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='leave_requests', to='sandbox.sandboxuser')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='leave_requests', to='sandbox.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("Owner", "Owner"),
+                            ("Executive manager", "Executive Manager"),
+                            ("Team manager", "Team Manager"),
+                            ("Project manager", "Project Manager"),
+                            ("Regular User", "Regular User"),
+                            ("Project viewer", "Project Viewer"),
+                        ],
+                        default="Regular User",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("inactive", "Inactive"),
+                            ("left", "Left"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("team_name", models.CharField(blank=True, max_length=100, null=True)),
+                ("title", models.CharField(blank=True, max_length=100, null=True)),
+                ("rate", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                (
+                    "rate_type",
+                    models.CharField(
+                        choices=[("hourly", "Hourly"), ("fixed", "Fixed")], default="hourly", max_length=16
+                    ),
+                ),
+                ("rate_status", models.PositiveSmallIntegerField(default=0)),
+                ("weekly_hours_limit", models.PositiveIntegerField(blank=True, null=True)),
+                ("screenshots", models.CharField(blank=True, max_length=32, null=True)),
+                ("is_blocked", models.BooleanField(default=False)),
+                ("invitation_token", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start_date', 'id'],
+                "ordering": ["workspace_id", "user_id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Task",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=255)),
+                ("description", models.TextField(blank=True, null=True)),
+                (
+                    "status",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "Incomplete"), (10, "Doing"), (20, "Done"), (30, "Completed")], default=0
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(10, "Urgent"), (20, "High"), (30, "Normal"), (40, "Low")], default=30
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True)),
+                ("end_date", models.DateField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "creator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to="sandbox.task"
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="sandbox.project",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="TaskAssignee",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("task", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="sandbox.task")),
+                (
+                    "user",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="sandbox.sandboxuser"),
+                ),
+            ],
+            options={
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='leavepolicy',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='leave_policies', to='sandbox.workspace'),
+            model_name="task",
+            name="assignees",
+            field=models.ManyToManyField(
+                related_name="tasks", through="sandbox.TaskAssignee", to="sandbox.sandboxuser"
+            ),
         ),
         migrations.CreateModel(
-            name='ExpenseCategory',
+            name="TimeEntry",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=100)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expense_categories', to='sandbox.workspace')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("activity_description", models.TextField(blank=True, null=True)),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("Desktop tracker", "Desktop"),
+                            ("Mobile tracker", "Mobile"),
+                            ("Manually added time", "Manual"),
+                            ("Extension tracker", "Extension"),
+                            ("Web tracker", "Web"),
+                            ("Idle time", "Idle"),
+                            ("Paid leave", "Paid Leave"),
+                            ("Break", "Break"),
+                            ("Paid holiday", "Paid Holiday"),
+                        ],
+                        default="Desktop tracker",
+                        max_length=32,
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("start_time", models.DateTimeField()),
+                ("end_time", models.DateTimeField()),
+                ("duration_minutes", models.PositiveIntegerField()),
+                ("activity_level", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.contract",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.project",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to="sandbox.task"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="time_entries",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'expense categories',
-                'ordering': ['name', 'id'],
+                "verbose_name_plural": "time entries",
+                "ordering": ["start_time", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Expense',
+            name="ViewerProject",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('expense_name', models.CharField(max_length=200)),
-                ('date', models.DateField()),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('note', models.TextField(blank=True, null=True)),
-                ('is_billable', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='expenses', to='sandbox.expensecategory')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='sandbox.project')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expenses', to='sandbox.sandboxuser')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expenses', to='sandbox.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="viewer_links",
+                        to="sandbox.project",
+                    ),
+                ),
+                (
+                    "viewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="viewer_projects",
+                        to="sandbox.membership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date', '-created_at', 'id'],
+                "ordering": ["id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Webhook",
+            fields=[
+                (
+                    "id",
+                    models.CharField(
+                        default=integrations.sandbox.models.webhooks.new_webhook_id,
+                        editable=False,
+                        max_length=32,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("url", models.URLField(max_length=500)),
+                ("events", models.JSONField(default=list)),
+                (
+                    "token",
+                    models.CharField(
+                        default=integrations.sandbox.models.webhooks.new_webhook_token, max_length=64
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["created_at", "id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="WebhookDelivery",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.UUIDField(default=uuid.uuid4, editable=False)),
+                (
+                    "event",
+                    models.CharField(
+                        choices=[
+                            ("tracker.started", "Tracker Started"),
+                            ("tracker.stopped", "Tracker Stopped"),
+                            ("member.invited", "Member Invited"),
+                            ("member.updated", "Member Updated"),
+                            ("member.deleted", "Member Deleted"),
+                            ("member.activated", "Member Activated"),
+                            ("member.archived", "Member Archived"),
+                            ("project.created", "Project Created"),
+                            ("project.updated", "Project Updated"),
+                            ("project.deleted", "Project Deleted"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("payload", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("delivered", "Delivered"),
+                            ("failed", "Failed"),
+                            ("dropped", "Dropped"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "resent_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="resends",
+                        to="sandbox.webhookdelivery",
+                    ),
+                ),
+                (
+                    "webhook",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="sandbox.webhook",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name_plural": "webhook deliveries",
+                "ordering": ["-created_at", "-id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="WebhookAttempt",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                ("status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                ("is_duplicate", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempt_log",
+                        to="sandbox.webhookdelivery",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["delivery_id", "number", "id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Workspace",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("inactive", "Inactive"),
+                            ("left", "Left"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                ("auto_approve_manager_time_requests", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("activated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_workspaces",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='contract',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contracts', to='sandbox.workspace'),
+            model_name="webhook",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="webhooks", to="sandbox.workspace"
+            ),
         ),
         migrations.CreateModel(
-            name='LeaveAllowance',
+            name="Timesheet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=6)),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='allowances', to='sandbox.leavepolicy')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='leave_allowances', to='sandbox.sandboxuser')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("date_from", models.DateField()),
+                ("date_to", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("submitted", "Submitted"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("submitted_on", models.DateTimeField(blank=True, null=True)),
+                ("reject_reason", models.TextField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="timesheets",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="timesheets",
+                        to="sandbox.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'constraints': [models.UniqueConstraint(fields=('policy', 'user'), name='sandbox_leave_allowance_unique')],
+                "ordering": ["-date_from", "user_id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="TimeRequest",
+            fields=[
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("approved", "Approved"), ("rejected", "Rejected")],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, null=True)),
+                ("comment", models.TextField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.contract",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.project",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to="sandbox.task"
+                    ),
+                ),
+                (
+                    "time_entry",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="time_request",
+                        to="sandbox.timeentry",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="time_requests",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="time_requests",
+                        to="sandbox.workspace",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-created_at", "id"],
+            },
+        ),
+        migrations.AddField(
+            model_name="timeentry",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="time_entries",
+                to="sandbox.workspace",
+            ),
+        ),
+        migrations.AddField(
+            model_name="task",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="tasks", to="sandbox.workspace"
+            ),
+        ),
+        migrations.CreateModel(
+            name="RunningTracker",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("activity_description", models.TextField(blank=True, null=True)),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("Desktop tracker", "Desktop"),
+                            ("Mobile tracker", "Mobile"),
+                            ("Manually added time", "Manual"),
+                            ("Extension tracker", "Extension"),
+                            ("Web tracker", "Web"),
+                            ("Idle time", "Idle"),
+                            ("Paid leave", "Paid Leave"),
+                            ("Break", "Break"),
+                            ("Paid holiday", "Paid Holiday"),
+                        ],
+                        default="Web tracker",
+                        max_length=32,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.contract",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.project",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="running_tracker",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to="sandbox.task"
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="running_trackers",
+                        to="sandbox.workspace",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["started_at"],
+            },
+        ),
+        migrations.AddField(
+            model_name="project",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="projects", to="sandbox.workspace"
+            ),
+        ),
+        migrations.AddField(
+            model_name="membership",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="memberships",
+                to="sandbox.workspace",
+            ),
+        ),
+        migrations.CreateModel(
+            name="LeaveRequest",
+            fields=[
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField()),
+                ("start_time", models.TimeField(blank=True, null=True)),
+                ("end_time", models.TimeField(blank=True, null=True)),
+                ("hours_per_day", models.DecimalField(blank=True, decimal_places=2, max_digits=4, null=True)),
+                (
+                    "leave_period",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "Full day"), (1, "First half"), (2, "Second half")], default=0
+                    ),
+                ),
+                ("note", models.TextField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("approved", "Approved"), ("rejected", "Rejected")],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("reject_reason", models.TextField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="sandbox.leavepolicy",
+                    ),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "rejected_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="leave_requests",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="leave_requests",
+                        to="sandbox.workspace",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-start_date", "id"],
+            },
+        ),
+        migrations.AddField(
+            model_name="leavepolicy",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="leave_policies",
+                to="sandbox.workspace",
+            ),
+        ),
+        migrations.CreateModel(
+            name="ExpenseCategory",
+            fields=[
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="expense_categories",
+                        to="sandbox.workspace",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name_plural": "expense categories",
+                "ordering": ["name", "id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Expense",
+            fields=[
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("expense_name", models.CharField(max_length=200)),
+                ("date", models.DateField()),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("note", models.TextField(blank=True, null=True)),
+                ("is_billable", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="expenses",
+                        to="sandbox.expensecategory",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="sandbox.project",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="expenses",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="expenses",
+                        to="sandbox.workspace",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-date", "-created_at", "id"],
+            },
+        ),
+        migrations.AddField(
+            model_name="contract",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="contracts", to="sandbox.workspace"
+            ),
+        ),
+        migrations.CreateModel(
+            name="LeaveAllowance",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=6)),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="allowances",
+                        to="sandbox.leavepolicy",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="leave_allowances",
+                        to="sandbox.sandboxuser",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("policy", "user"), name="sandbox_leave_allowance_unique")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='taskassignee',
-            constraint=models.UniqueConstraint(fields=('task', 'user'), name='sandbox_task_assignee_unique'),
+            model_name="taskassignee",
+            constraint=models.UniqueConstraint(fields=("task", "user"), name="sandbox_task_assignee_unique"),
         ),
         migrations.AddConstraint(
-            model_name='viewerproject',
-            constraint=models.UniqueConstraint(fields=('viewer', 'project'), name='sandbox_viewer_project_unique'),
+            model_name="viewerproject",
+            constraint=models.UniqueConstraint(
+                fields=("viewer", "project"), name="sandbox_viewer_project_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(fields=['event_id'], name='sandbox_delivery_event_idx'),
+            model_name="webhookdelivery",
+            index=models.Index(fields=["event_id"], name="sandbox_delivery_event_idx"),
         ),
         migrations.AddConstraint(
-            model_name='timesheet',
-            constraint=models.UniqueConstraint(fields=('workspace', 'user', 'date_from'), name='sandbox_timesheet_unique'),
+            model_name="timesheet",
+            constraint=models.UniqueConstraint(
+                fields=("workspace", "user", "date_from"), name="sandbox_timesheet_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(fields=['workspace', 'date', 'user'], name='sandbox_entry_day_idx'),
+            model_name="timeentry",
+            index=models.Index(fields=["workspace", "date", "user"], name="sandbox_entry_day_idx"),
         ),
         migrations.AddIndex(
-            model_name='timeentry',
-            index=models.Index(fields=['user', 'date'], name='sandbox_entry_user_day_idx'),
+            model_name="timeentry",
+            index=models.Index(fields=["user", "date"], name="sandbox_entry_user_day_idx"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('workspace', 'user'), name='sandbox_membership_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("workspace", "user"), name="sandbox_membership_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.UniqueConstraint(fields=('project', 'user'), name='sandbox_contract_unique'),
+            model_name="contract",
+            constraint=models.UniqueConstraint(fields=("project", "user"), name="sandbox_contract_unique"),
         ),
     ]
