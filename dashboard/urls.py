@@ -1,9 +1,14 @@
 from django.urls import path
 
-from dashboard.views import overview
+from dashboard.views import auth, overview
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", overview.home, name="home"),
+    path("auth/webwork/login/", auth.webwork_login, name="webwork_login"),
+    path("auth/webwork/callback/", auth.webwork_callback, name="webwork_callback"),
+    path("auth/logout/", auth.sign_out, name="logout"),
+    # Every workspace page: /w/<the WebWork workspace id>/..., resolved by workspace_for_request.
+    path("w/<int:workspace_id>/", overview.workspace_home, name="workspace"),
 ]

@@ -1,0 +1,26 @@
+"""Tenant scoping: a dashboard URL names its workspace, and only that workspace's managers reach it."""
+
+from django.http import Http404
+
+from integrations.models import Workspace
+
+
+def workspace_for_request(request, workspace_id):
+    """The Workspace with WebWork id `workspace_id`, if `request.user` may manage it; else Http404.
+
+    Every dashboard view under /w/<workspace_id>/ starts with this. A workspace the user cannot
+    open answers exactly like one that does not exist, so ids reveal nothing.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404("No such workspace.")
+    try:
+        webwork_id = int(workspace_id)
+    except (TypeError, ValueError):
+        raise Http404("No such workspace.") from None
+    workspace = Workspace.objects.filter(
+        webwork_id=webwork_id, accesses__user=user, accesses__can_manage=True
+    ).first()
+    if workspace is None:
+        raise Http404("No such workspace.")
+    return workspace
