@@ -1,0 +1,61 @@
+"""Write-through actions: every change a page offers, made at WebWork first.
+
+Each action takes keyword arguments only (`workspace=`, `actor=` the Django user, the mirror
+rows and inputs, `client=None`), asks WebWork, updates the mirror row from WebWork's answer and
+records an `AuditEvent`. When WebWork refuses or does not answer, nothing local changes and a
+`ServiceError` says why in a manager's words (with `field_errors` for forms). Bulk actions
+(`timesheets_approve`, `time_requests_approve`, `leaves_approve`) return one `BulkResult` per item.
+"""
+
+from .base import UNSET, BulkResult, ServiceError
+from .contracts import contract_create, contract_delete, contract_pause, contract_resume, contract_update
+from .expenses import expense_create, expense_delete, expense_update
+from .leaves import leave_approve, leave_reject, leaves_approve
+from .members import member_invite, member_update
+from .project_viewers import (
+    project_viewer_assign,
+    project_viewer_create,
+    project_viewer_remove,
+    project_viewer_restore,
+    project_viewer_unassign,
+)
+from .time_requests import time_request_approve, time_request_reject, time_requests_approve
+from .timesheets import (
+    timesheet_approve,
+    timesheet_reject,
+    timesheet_submit,
+    timesheet_unsubmit,
+    timesheets_approve,
+)
+
+__all__ = [
+    "UNSET",
+    "BulkResult",
+    "ServiceError",
+    "contract_create",
+    "contract_delete",
+    "contract_pause",
+    "contract_resume",
+    "contract_update",
+    "expense_create",
+    "expense_delete",
+    "expense_update",
+    "leave_approve",
+    "leave_reject",
+    "leaves_approve",
+    "member_invite",
+    "member_update",
+    "project_viewer_assign",
+    "project_viewer_create",
+    "project_viewer_remove",
+    "project_viewer_restore",
+    "project_viewer_unassign",
+    "time_request_approve",
+    "time_request_reject",
+    "time_requests_approve",
+    "timesheet_approve",
+    "timesheet_reject",
+    "timesheet_submit",
+    "timesheet_unsubmit",
+    "timesheets_approve",
+]

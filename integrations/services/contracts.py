@@ -1,0 +1,183 @@
+"""Contracts (a member on a project): create, update, pause, resume, delete.
+
+WebWork answers a create or an update with the contract (an update answered without one is read
+again: GET /contracts/{id}); a delete with nothing, and the mirror row is then marked removed.
+"""
+
+from ..models import Contract, Member, Project
+from ..sync.base import local_ids
+from ..sync.contracts import contract_row
+from .base import (
+    UNSET,
+    ServiceError,
+    own_row,
+    read_object,
+    record,
+    service_client,
+    snapshot,
+    webwork_int,
+    workspace_call,
+)
+
+WHAT = "contract"
+FIELDS = {
+    "project_id": ("project", "project"),
+    "user_id": ("member", "member"),
+    "weekly_hours_limit": ("weekly_hours_limit", "weekly hours limit"),
+    "rate": ("rate", "rate"),
+    "screenshots": ("screenshots", "screenshots setting"),
+    "status": ("status", "status"),
+}
+MAX_WEEKLY_HOURS = 168
+
+
+def contract_create(
+    *,
+    workspace,
+    actor,
+    project,
+    member,
+    weekly_hours_limit=None,
+    rate=None,
+    screenshots=None,
+    client=None,
+) -> Contract:
+    """Put `member` on `project`. WebWork keeps the rate only when Clockroom's account may see
+    rates and the project is billable; a limit left out is WebWork's default (168 hours)."""
+    project = own_row(Project, workspace, project, "project")
+    member = own_row(Member, workspace, member, "member")
+    terms = _terms(weekly_hours_limit=weekly_hours_limit, rate=rate, screenshots=screenshots)
+    body = {"project_id": webwork_int(project), "user_id": webwork_int(member), **terms}
+    name = member.full_name or member.email or "This member"
+    with service_client(workspace, actor, client) as api:
+        result = workspace_call(
+            api,
+            "POST",
+            "contracts",
+            workspace,
+            json=body,
+            what=WHAT,
+            fields=FIELDS,
+            on_conflict=f"{name} already has a contract on {project.name}.",
+        )
+    payload = result.data if isinstance(result.data, dict) else None
+    if payload is None or payload.get("id") in (None, ""):
+        raise ServiceError(
+            "WebWork made the contract but did not say how; it will appear after the next sync.",
+            kind="unavailable",
+        )
+    return record(
+        workspace=workspace,
+        actor=actor,
+        action="contract_create",
+        model=Contract,
+        object_id=payload["id"],
+        before=None,
+        row=_row(workspace, payload),
+    )
+
+
+def contract_update(
+    *,
+    workspace,
+    actor,
+    contract,
+    weekly_hours_limit=UNSET,
+    rate=UNSET,
+    screenshots=UNSET,
+    client=None,
+) -> Contract:
+    """Change what is given of a contract's terms."""
+    body = _terms(weekly_hours_limit=weekly_hours_limit, rate=rate, screenshots=screenshots)
+    return _update(workspace, actor, contract, body, "contract_update", client)
+
+
+def contract_pause(*, workspace, actor, contract, client=None) -> Contract:
+    """Pause a contract: its member cannot track time on the project until it is resumed."""
+    return _update(workspace, actor, contract, {"status": "paused"}, "contract_pause", client)
+
+
+def contract_resume(*, workspace, actor, contract, client=None) -> Contract:
+    """Let the member of a paused contract track time on the project again."""
+    return _update(workspace, actor, contract, {"status": "active"}, "contract_resume", client)
+
+
+def contract_delete(*, workspace, actor, contract, client=None) -> Contract:
+    """Take the member off the project at WebWork; the mirror keeps the contract, marked removed."""
+    row = own_row(Contract, workspace, contract, WHAT)
+    before = snapshot(row)
+    with service_client(workspace, actor, client) as api:
+        workspace_call(api, "DELETE", f"contracts/{row.webwork_id}", workspace, what=WHAT)
+    return record(
+        workspace=workspace,
+        actor=actor,
+        action="contract_delete",
+        model=Contract,
+        object_id=row.webwork_id,
+        before=before,
+        remove=True,
+    )
+
+
+def _update(workspace, actor, contract, body, action, client):
+    row = own_row(Contract, workspace, contract, WHAT)
+    if not body:
+        return row
+    before = snapshot(row)
+    with service_client(workspace, actor, client) as api:
+        result = workspace_call(
+            api, "PUT", f"contracts/{row.webwork_id}", workspace, json=body, what=WHAT, fields=FIELDS
+        )
+        payload = result.data if isinstance(result.data, dict) and result.data.get("id") else None
+        if payload is None:
+            payload = read_object(api, f"contracts/{row.webwork_id}", workspace)
+    fields = _row(workspace, payload) if isinstance(payload, dict) and payload.get("id") else None
+    return record(
+        workspace=workspace,
+        actor=actor,
+        action=action,
+        model=Contract,
+        object_id=row.webwork_id,
+        before=before,
+        row=fields,
+        changes={"status": body["status"]} if fields is None and "status" in body else None,
+    )
+
+
+def _terms(*, weekly_hours_limit=UNSET, rate=UNSET, screenshots=UNSET):
+    """The given terms as WebWork takes them; None and UNSET are left out."""
+    body, problems = {}, {}
+    if weekly_hours_limit not in (None, UNSET):
+        try:
+            hours = int(weekly_hours_limit)
+        except (TypeError, ValueError):
+            hours = -1
+        if not 0 <= hours <= MAX_WEEKLY_HOURS or isinstance(weekly_hours_limit, bool):
+            problems["weekly_hours_limit"] = [
+                f"Give the weekly hours limit as whole hours from 0 to {MAX_WEEKLY_HOURS}."
+            ]
+        else:
+            body["weekly_hours_limit"] = hours
+    if rate not in (None, UNSET):
+        try:
+            amount = float(rate)
+        except (TypeError, ValueError):
+            amount = -1.0
+        if not amount >= 0 or amount == float("inf"):
+            problems["rate"] = ["Give the rate as a number of 0 or more."]
+        else:
+            body["rate"] = amount
+    if screenshots not in (None, UNSET):
+        body["screenshots"] = str(screenshots).strip()
+    if problems:
+        message = " ".join(m for messages in problems.values() for m in messages)
+        raise ServiceError(message, field_errors=problems)
+    return body
+
+
+def _row(workspace, payload):
+    return contract_row(
+        payload,
+        projects=local_ids(Project, workspace, [payload.get("project_id")]),
+        members=local_ids(Member, workspace, [payload.get("user_id")]),
+    )

@@ -1,0 +1,188 @@
+"""Project viewers (clients with read-only access to some projects): create, assign a project,
+unassign it, remove (archive) and restore.
+
+WebWork answers a create with the viewer; the other actions with `data: null`, after which the
+viewer is read again (GET /project-viewers/{id}). The viewer's row and its projects are updated
+together from that answer.
+"""
+
+from ..models import Project, ProjectViewer, ViewerProject
+from ..sync.base import local_ids
+from ..sync.project_viewers import project_viewer_row, viewer_project_ids
+from .base import (
+    InputErrors,
+    ServiceError,
+    own_row,
+    read_object,
+    record,
+    required_text,
+    service_client,
+    snapshot,
+    webwork_int,
+    workspace_call,
+)
+
+WHAT = "project viewer"
+FIELDS = {
+    "email": ("email", "email address"),
+    "firstname": ("firstname", "first name"),
+    "lastname": ("lastname", "last name"),
+    "project_id": ("project", "project"),
+}
+
+
+def project_viewer_create(*, workspace, actor, email, firstname, lastname, client=None) -> ProjectViewer:
+    """Invite a client as a project viewer (WebWork emails them); give them projects afterwards."""
+    inputs = InputErrors()
+    body = {
+        "email": inputs.take(required_text, email, "email", "Give the viewer's email address."),
+        "firstname": inputs.take(required_text, firstname, "firstname", "Give the viewer's first name."),
+        "lastname": inputs.take(required_text, lastname, "lastname", "Give the viewer's last name."),
+    }
+    inputs.raise_any()
+    with service_client(workspace, actor, client) as api:
+        result = workspace_call(
+            api, "POST", "project-viewers", workspace, json=body, what=WHAT, fields=FIELDS
+        )
+    payload = result.data if isinstance(result.data, dict) else None
+    if payload is None or payload.get("id") in (None, ""):
+        raise ServiceError(
+            "WebWork invited the viewer but did not say how; they will appear after the next sync.",
+            kind="unavailable",
+        )
+    return _record(workspace, actor, "project_viewer_create", payload["id"], None, payload)
+
+
+def project_viewer_assign(*, workspace, actor, viewer, project, client=None) -> ProjectViewer:
+    """Let `viewer` see `project`."""
+    row = own_row(ProjectViewer, workspace, viewer, WHAT)
+    project = own_row(Project, workspace, project, "project")
+    return _act(
+        workspace,
+        actor,
+        row,
+        client,
+        action="project_viewer_assign",
+        method="POST",
+        path=f"project-viewers/{row.webwork_id}/assign-project",
+        body={"project_id": webwork_int(project)},
+        note=project.name,
+        on_conflict=f"{_name(row)} can already see {project.name}.",
+    )
+
+
+def project_viewer_unassign(*, workspace, actor, viewer, project, client=None) -> ProjectViewer:
+    """Stop `viewer` seeing `project`."""
+    row = own_row(ProjectViewer, workspace, viewer, WHAT)
+    project = own_row(Project, workspace, project, "project")
+    return _act(
+        workspace,
+        actor,
+        row,
+        client,
+        action="project_viewer_unassign",
+        method="DELETE",
+        path=f"project-viewers/{row.webwork_id}/unassign-project",
+        body={"project_id": webwork_int(project)},
+        note=project.name,
+    )
+
+
+def project_viewer_remove(*, workspace, actor, viewer, client=None) -> ProjectViewer:
+    """Archive a viewer: they lose access, and keep their projects should they be restored."""
+    row = own_row(ProjectViewer, workspace, viewer, WHAT)
+    return _act(
+        workspace,
+        actor,
+        row,
+        client,
+        action="project_viewer_remove",
+        method="DELETE",
+        path=f"project-viewers/{row.webwork_id}",
+        expected={"status": "inactive"},
+    )
+
+
+def project_viewer_restore(*, workspace, actor, viewer, client=None) -> ProjectViewer:
+    """Give an archived viewer their access back."""
+    row = own_row(ProjectViewer, workspace, viewer, WHAT)
+    return _act(
+        workspace,
+        actor,
+        row,
+        client,
+        action="project_viewer_restore",
+        method="POST",
+        path=f"project-viewers/{row.webwork_id}/restore",
+        expected={"status": "active"},
+    )
+
+
+def _act(
+    workspace, actor, row, client, *, action, method, path, body=None, note="", expected=None, **refusal
+):
+    before = _snapshot(row)
+    with service_client(workspace, actor, client) as api:
+        workspace_call(api, method, path, workspace, json=body, what=WHAT, fields=FIELDS, **refusal)
+        payload = read_object(api, f"project-viewers/{row.webwork_id}", workspace)
+    if not isinstance(payload, dict) or str(payload.get("id")) != row.webwork_id:
+        payload = None
+    return _record(workspace, actor, action, row.webwork_id, before, payload, note=note, expected=expected)
+
+
+def _record(workspace, actor, action, webwork_id, before, payload, *, note="", expected=None):
+    return record(
+        workspace=workspace,
+        actor=actor,
+        action=action,
+        model=ProjectViewer,
+        object_id=webwork_id,
+        before=before,
+        row=project_viewer_row(payload) if payload is not None else None,
+        changes=expected if payload is None else None,
+        note=note,
+        related=(lambda viewer: _links_replace(workspace, viewer, payload)) if payload else _projects,
+    )
+
+
+def _links_replace(workspace, viewer, payload):
+    """Make the viewer's ViewerProject rows exactly the answer's `projects`; returns the snapshot
+    extra (the WebWork ids of the projects the viewer sees)."""
+    wanted = viewer_project_ids(payload)
+    projects = local_ids(Project, workspace, wanted)
+    links = {}
+    for link in ViewerProject.objects.filter(viewer=viewer).select_related("project"):
+        project_id = link.project_webwork_id
+        if project_id is None and link.project is not None:
+            project_id = webwork_int(link.project)
+        links[project_id] = link
+    ViewerProject.objects.filter(
+        pk__in=[link.pk for pid, link in links.items() if pid not in wanted]
+    ).delete()
+    for project_id in wanted:
+        link = links.get(project_id)
+        project = projects.get(str(project_id))
+        if link is None:
+            ViewerProject.objects.create(viewer=viewer, project_id=project, project_webwork_id=project_id)
+        elif (link.project_id, link.project_webwork_id) != (project, project_id):
+            link.project_id, link.project_webwork_id = project, project_id
+            link.save(update_fields=["project", "project_webwork_id"])
+    return {"projects": sorted(wanted)}
+
+
+def _projects(viewer):
+    ids = []
+    for link in ViewerProject.objects.filter(viewer=viewer).select_related("project"):
+        project_id = link.project_webwork_id
+        if project_id is None and link.project is not None:
+            project_id = webwork_int(link.project)
+        ids.append(project_id)
+    return {"projects": sorted(i for i in ids if i is not None)}
+
+
+def _snapshot(row):
+    return snapshot(row, **_projects(row))
+
+
+def _name(row):
+    return f"{row.firstname} {row.lastname}".strip() or row.email

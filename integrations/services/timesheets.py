@@ -1,0 +1,237 @@
+"""Timesheets: approve, reject (with a reason), submit, unsubmit; approve many at once.
+
+WebWork answers these actions with `data: null`, so the timesheet is read again afterwards
+(GET /timesheets?id=<id>). Approving many timesheets of the same week re-reads them together,
+from the week's listing of approved timesheets, when that costs fewer requests than one read each.
+"""
+
+from collections import defaultdict
+
+from ..models import Member, Timesheet
+from ..sync.base import local_ids
+from ..sync.timesheets import timesheet_fetch_one, timesheet_row, timesheet_status
+from ..webwork import errors
+from .base import (
+    BulkResult,
+    ServiceError,
+    context,
+    own_row,
+    record,
+    required_text,
+    service_client,
+    snapshot,
+    state_message,
+    workspace_call,
+)
+
+WHAT = "timesheet"
+FIELDS = {"reason": ("reason", "reason")}
+REASON_REQUIRED = "Give a reason for the rejection; the member will see it."
+
+
+def timesheet_approve(*, workspace, actor, timesheet, client=None) -> Timesheet:
+    """Approve a submitted timesheet."""
+    return _decide(
+        workspace=workspace,
+        actor=actor,
+        timesheet=timesheet,
+        client=client,
+        action="timesheet_approve",
+        verb="approve",
+    )
+
+
+def timesheet_reject(*, workspace, actor, timesheet, reason, client=None) -> Timesheet:
+    """Reject a submitted timesheet; the reason (required) is shown to the member."""
+    reason = required_text(reason, "reason", REASON_REQUIRED)
+    return _decide(
+        workspace=workspace,
+        actor=actor,
+        timesheet=timesheet,
+        client=client,
+        action="timesheet_reject",
+        verb="reject",
+        body={"reason": reason},
+        note=reason,
+    )
+
+
+def timesheet_submit(*, workspace, actor, timesheet, client=None) -> Timesheet:
+    """Submit an open (or rejected) timesheet for approval."""
+    return _decide(
+        workspace=workspace,
+        actor=actor,
+        timesheet=timesheet,
+        client=client,
+        action="timesheet_submit",
+        verb="submit",
+    )
+
+
+def timesheet_unsubmit(*, workspace, actor, timesheet, client=None) -> Timesheet:
+    """Take a submitted timesheet back to open, so its member can change it."""
+    return _decide(
+        workspace=workspace,
+        actor=actor,
+        timesheet=timesheet,
+        client=client,
+        action="timesheet_unsubmit",
+        verb="unsubmit",
+    )
+
+
+def timesheets_approve(*, workspace, actor, timesheets, client=None) -> list[BulkResult]:
+    """Approve each timesheet (its own request and audit event); one that WebWork refuses is
+    reported in its result and the others are approved all the same."""
+    results = []
+    approved = []
+    with service_client(workspace, actor, client) as api:
+        for item in timesheets:
+            result = BulkResult(item=item)
+            results.append(result)
+            try:
+                row = own_row(Timesheet, workspace, item, WHAT)
+                before = snapshot(row)
+                _send(api, workspace, row, "approve")
+            except ServiceError as exc:
+                result.error, result.field_errors = exc.message, exc.field_errors
+                continue
+            approved.append((result, row, before))
+        payloads = _read_many(context(workspace, api), [row for _, row, _ in approved])
+        for result, row, before in approved:
+            result.row = _record(
+                workspace, actor, "timesheet_approve", row, before, payloads.get(row.webwork_id), "approve"
+            )
+    return results
+
+
+# --- One action ---------------------------------------------------------------------------
+
+# What each action needs the timesheet to be, what it makes it, and how a refusal reads when the
+# timesheet has moved on.
+ACTIONS = {
+    "approve": (
+        {"submitted"},
+        "approved",
+        "This timesheet is no longer waiting for approval (it is {status}).",
+    ),
+    "reject": (
+        {"submitted"},
+        "rejected",
+        "This timesheet is no longer waiting for approval (it is {status}).",
+    ),
+    "submit": (
+        {"open", "rejected"},
+        "submitted",
+        "This timesheet cannot be submitted (it is {status}).",
+    ),
+    "unsubmit": (
+        {"submitted"},
+        "open",
+        "This timesheet is not submitted (it is {status}), so it cannot be taken back.",
+    ),
+}
+
+
+def _decide(*, workspace, actor, timesheet, client, action, verb, body=None, note=""):
+    row = own_row(Timesheet, workspace, timesheet, WHAT)
+    before = snapshot(row)
+    with service_client(workspace, actor, client) as api:
+        _send(api, workspace, row, verb, body)
+        payload = _read(context(workspace, api), row.webwork_id)
+    return _record(workspace, actor, action, row, before, payload, verb, note=note, body=body)
+
+
+def _send(api, workspace, row, verb, body=None):
+    waiting_for, _, sentence = ACTIONS[verb]
+
+    def moved_on():
+        payload = _read(context(workspace, api), row.webwork_id)
+        status = timesheet_status(payload.get("status")) if payload else ""
+        return state_message(status, waiting_for, sentence)
+
+    workspace_call(
+        api,
+        "PUT",
+        f"timesheets/{row.webwork_id}/{verb}",
+        workspace,
+        json=body,
+        what=WHAT,
+        fields=FIELDS,
+        on_invalid=moved_on,
+    )
+
+
+def _read(ctx, webwork_id):
+    try:
+        return timesheet_fetch_one(ctx, webwork_id)
+    except errors.WebWorkError:
+        return None
+
+
+def _record(workspace, actor, action, row, before, payload, verb, *, note="", body=None):
+    fields = _row(workspace, payload)
+    changes = None
+    if fields is None:  # accepted, but not read again: what we know, the next sync brings the rest
+        changes = {"status": ACTIONS[verb][1]}
+        if body and "reason" in body:
+            changes["reject_reason"] = body["reason"]
+    return record(
+        workspace=workspace,
+        actor=actor,
+        action=action,
+        model=Timesheet,
+        object_id=row.webwork_id,
+        before=before,
+        row=fields,
+        changes=changes,
+        note=note,
+    )
+
+
+def _row(workspace, payload):
+    if not isinstance(payload, dict):
+        return None
+    member = payload.get("member") if isinstance(payload.get("member"), dict) else {}
+    members = local_ids(Member, workspace, [payload.get("user_id") or member.get("id")])
+    return timesheet_row(payload, members=members)
+
+
+def _read_many(ctx, rows):
+    """{webwork_id: payload} for the approved `rows`: a week's approved timesheets from one
+    listing when that is cheaper than reading each, the rest one by one."""
+    found = {}
+    weeks = defaultdict(list)
+    for row in rows:
+        weeks[(row.date_from, row.date_to)].append(row.webwork_id)
+    for (date_from, date_to), wanted in weeks.items():
+        if len(wanted) > 1:
+            found.update(_read_listing(ctx, date_from, date_to, set(wanted)))
+        for webwork_id in wanted:
+            if webwork_id not in found:
+                payload = _read(ctx, webwork_id)
+                if payload is not None:
+                    found[webwork_id] = payload
+    return found
+
+
+def _read_listing(ctx, date_from, date_to, wanted):
+    found = {}
+    params = {
+        "workspace_id": ctx.workspace_id,
+        "status": "approved",
+        "date_from": str(date_from),
+        "date_to": str(date_to),
+    }
+    try:
+        for page in ctx.client.iter_pages("timesheets", params):
+            for item in page.data if isinstance(page.data, list) else []:
+                if isinstance(item, dict) and str(item.get("id")) in wanted:
+                    found[str(item["id"])] = item
+            missing = len(wanted) - len(found)
+            # Stop when reading the rest one by one costs no more than the pages left.
+            if not missing or page.last_page - page.current_page >= missing:
+                break
+    except errors.WebWorkError:
+        pass
+    return found

@@ -1,0 +1,75 @@
+"""Fixtures for the write-through actions: Acme's mirror, a manager acting, and helpers to check
+that a refused action left everything local as it was."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from integrations.models import AuditEvent, Workspace
+from integrations.services.base import snapshot
+from integrations.sync.base import SyncContext
+
+
+@pytest.fixture
+def mirror_workspace(world):
+    """Acme as Clockroom knows it (the tenant row)."""
+    return Workspace.objects.create(
+        webwork_id=world.acme.id, name=world.acme.name, timezone=world.acme.timezone
+    )
+
+
+@pytest.fixture
+def globex_mirror(world):
+    return Workspace.objects.create(webwork_id=world.globex.id, name=world.globex.name)
+
+
+@pytest.fixture
+def client(world, make_client):
+    """Clockroom's WebWork client acting as Acme's owner."""
+    return make_client(world.owner)
+
+
+@pytest.fixture
+def ctx(mirror_workspace, client):
+    return SyncContext(workspace=mirror_workspace, client=client)
+
+
+@pytest.fixture
+def actor(db):
+    return get_user_model().objects.create_user(username="webwork-olivia", email="owner@acme.test")
+
+
+@pytest.fixture
+def unchanged(client):
+    """`with unchanged(row, requests=n):` asserts the block left `row` (a mirror row) as it was,
+    wrote no audit event, and made at most `requests` requests to WebWork (any when None)."""
+
+    class Unchanged:
+        def __init__(self, row, requests=None):
+            self.row, self.requests = row, requests
+
+        def __enter__(self):
+            self.before = snapshot(type(self.row).objects.get(pk=self.row.pk), raw=self.row.raw)
+            self.audits = AuditEvent.objects.count()
+            self.made = client.requests_made
+            return self
+
+        def __exit__(self, *exc):
+            after = type(self.row).objects.get(pk=self.row.pk)
+            assert snapshot(after, raw=after.raw) == self.before
+            assert AuditEvent.objects.count() == self.audits
+            if self.requests is not None:
+                assert client.requests_made - self.made <= self.requests
+            return False
+
+    return Unchanged
+
+
+@pytest.fixture
+def audit_of():
+    """`audit_of(action)`: the one audit event of `action` (fails when there is none or several)."""
+
+    def one(action):
+        (event,) = AuditEvent.objects.filter(action=action)
+        return event
+
+    return one
