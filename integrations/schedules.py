@@ -1,0 +1,81 @@
+"""The django-q2 schedules of the WebWork syncs, created idempotently by name.
+
+`schedules_ensure()` runs after every `migrate` (a post_migrate receiver, see apps.py), so a
+deployment gets its schedules from the step it already runs, and a changed interval here is
+applied in place on the next deploy. A schedule is found by its name (django-q2's names are
+not unique): it is updated in place, duplicates left by hand are deleted, and its next run is
+kept. A new schedule's first run is one interval from now. Missed runs are not replayed
+(Q_CLUSTER catch_up is False).
+
+* every 2 minutes: the approval queues and recent expenses of every connected workspace;
+* every 15 minutes: the recent window of time entries;
+* nightly: a full reconcile, history included.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.db import connections, router, transaction
+from django.utils import timezone
+from django_q.models import Schedule
+
+NIGHTLY_AT = time(2, 30)  # in TIME_ZONE
+
+SCHEDULES = (
+    {
+        "name": "WebWork sync: approval queues",
+        "func": "integrations.tasks.sync_queues_all_task",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 2,
+    },
+    {
+        "name": "WebWork sync: recent time entries",
+        "func": "integrations.tasks.sync_recent_all_task",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 15,
+    },
+    {
+        "name": "WebWork sync: nightly reconcile",
+        "func": "integrations.tasks.reconcile_all_task",
+        "schedule_type": Schedule.DAILY,
+        "minutes": None,
+    },
+)
+
+
+def _first_run(spec, now):
+    if spec["schedule_type"] == Schedule.DAILY:
+        local = timezone.localtime(now)
+        at = timezone.make_aware(datetime.combine(local.date(), NIGHTLY_AT), local.tzinfo)
+        return at if at > now else at + timedelta(days=1)
+    return now + timedelta(minutes=spec["minutes"])
+
+
+def schedules_ensure(using="default"):
+    """Create or update the sync schedules. Returns the Schedule rows, in SCHEDULES order."""
+    now = timezone.now()
+    rows = []
+    with transaction.atomic(using=using):
+        for spec in SCHEDULES:
+            found = list(Schedule.objects.using(using).filter(name=spec["name"]).order_by("pk"))
+            schedule = found[0] if found else Schedule(name=spec["name"], next_run=_first_run(spec, now))
+            for duplicate in found[1:]:
+                duplicate.delete()
+            schedule.func = spec["func"]
+            schedule.schedule_type = spec["schedule_type"]
+            schedule.minutes = spec["minutes"]
+            schedule.repeats = -1
+            schedule.args = None
+            schedule.kwargs = None
+            schedule.cluster = None
+            schedule.save(using=using)
+            rows.append(schedule)
+    return rows
+
+
+def schedules_ensure_after_migrate(sender, using="default", **kwargs):
+    """post_migrate receiver: ensure the schedules in the database that holds django-q2's tables."""
+    if not router.allow_migrate_model(using, Schedule):
+        return
+    if Schedule._meta.db_table not in connections[using].introspection.table_names():
+        return  # django_q not migrated (yet) in this database
+    schedules_ensure(using)

@@ -1,0 +1,630 @@
+"""The sync plan: ordered steps, each with its request cost, in the order a manager needs them.
+
+WebWork allows WEBWORK_RATE_LIMIT_PER_MINUTE requests a minute per user, so a sync is planned
+by what it costs. Each step names one resource sync (`sync/<resource>.py`), its arguments,
+and how many requests it will make, estimated from what the mirror already knows:
+
+* a list costs one request per 100 rows (leave balances: per 20 members), at least one;
+* time entries come from the daily timeline report: one request per date per 100 members
+  (the naive way, `/time-entries`, costs one request per member per date);
+* tasks cost one request per project (more for a project with over 100 tasks).
+
+A first sync knows no list's size, so before the reference lists it reads the totals of the
+big ones (contracts, timesheets, time requests, leaves, expenses) from a one-row page each;
+later syncs count what the mirror holds.
+
+The order (`STEP_KINDS`): the approval queues, then who is working now (today's timeline),
+then the reference lists, then this week's time, then tasks, then history. In the history,
+the complete lists (all timesheets, time requests, leaves, balances, expenses) go first since
+they cost a request or two each, then time entries week by week backwards.
+
+Who is working now comes from today's timeline, which lists a running tracker as an open
+entry; the same request brings today's entries up to date.
+
+A plan is refined as it runs: before each step the estimates of the steps still to come are
+computed again from the mirror as it is now (after the members step, the timeline's cost is
+known; after the projects step, the tasks' cost), and a step's estimate is frozen when it
+starts, so `requests_done / requests_planned` measures how good the plan was. The plan lives
+in `SyncState.plan` as JSON so a page can show progress and the time left
+(`sync_progress()`).
+"""
+
+import importlib
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+
+from .. import models
+from ..models import Member, Project, SyncState, Task
+from ..webwork import errors
+from .base import resource_run
+
+logger = logging.getLogger(__name__)
+
+# The order steps run in: what a manager needs first.
+STEP_KINDS = ("queues", "now", "reference", "this_week", "tasks", "history")
+
+# What a sync covers.
+#   queues:      the approval queues and the expenses of the last 14 days (every 2 minutes)
+#   recent:      time entries of the last 3 days incl. today, this week's timesheets (every 15 minutes)
+#   incremental: everything but the history; the first sync of a workspace is a full one
+#   full:        everything, history included (nightly)
+SYNC_KINDS = ("incremental", "queues", "recent", "full")
+
+PAGE = 100  # rows per page of every list we read (the largest WebWork allows)
+BALANCES_PAGE = 20  # GET /leaves/balances pages by 20 members and accepts no per_page
+TIMELINE_PAGE = 100  # GET /reports/daily-timeline: members per page
+TASK_CHUNK = 200  # projects per tasks step: a few minutes of requests at the rate limit
+HISTORY_CHUNK_DAYS = 7
+RECENT_EXPENSE_DAYS = 14
+RECENT_ENTRY_DAYS = 3
+MAX_HISTORY_DAYS = 365  # the daily timeline answers for the last year only
+# Time requests are listed within a window (WebWork requires one): a year back, a month ahead.
+TIME_REQUEST_DAYS_BACK = 365
+TIME_REQUEST_DAYS_AHEAD = 31
+
+# The whole lists whose size a first sync asks for: resource -> endpoint.
+LIST_SIZES = "list_sizes"
+SIZED_LISTS = {
+    "contracts": "contracts",
+    "timesheets": "timesheets",
+    "time_requests": "time-requests",
+    "leave_requests": "leaves",
+    "expenses": "expenses",
+}
+
+# resource -> (module under integrations.sync, function)
+SYNCS = {
+    "timesheets": ("timesheets", "sync_timesheets"),
+    "time_requests": ("time_requests", "sync_time_requests"),
+    "leave_requests": ("leaves", "sync_leave_requests"),
+    "time_entries": ("time_entries", "sync_time_entries"),
+    "running_trackers": ("time_entries", "sync_running_trackers"),
+    "members": ("members", "sync_members"),
+    "projects": ("projects", "sync_projects"),
+    "contracts": ("contracts", "sync_contracts"),
+    "project_viewers": ("project_viewers", "sync_project_viewers"),
+    "leave_policies": ("leaves", "sync_leave_policies"),
+    "expense_categories": ("expenses", "sync_expense_categories"),
+    "expenses": ("expenses", "sync_expenses"),
+    "webhooks": ("webhooks", "sync_webhook_registrations"),
+    "tasks": ("tasks", "sync_tasks"),
+    "leave_balances": ("leaves", "sync_leave_balances"),
+}
+DATE_PARAMS = ("date_from", "date_to")
+
+
+def sync_function(resource):
+    """The sync function of `resource`, or None while its module is not part of this installation."""
+    module_name, function_name = SYNCS[resource]
+    dotted = f"integrations.sync.{module_name}"
+    try:
+        module = importlib.import_module(dotted)
+    except ModuleNotFoundError as exc:
+        if exc.name == dotted:
+            return None
+        raise
+    return getattr(module, function_name, None)
+
+
+def time_request_window(today):
+    return {
+        "date_from": today - timedelta(TIME_REQUEST_DAYS_BACK),
+        "date_to": today + timedelta(TIME_REQUEST_DAYS_AHEAD),
+    }
+
+
+def sync_list_sizes(ctx, lists, today, sizes):
+    """Fill `sizes` with {resource: total rows} of whole lists, from the pagination of a one-row
+    page of each. Recorded as a SyncRun like any resource.
+
+    A list whose answer has no total, or that fails (other than a refused token), is left out:
+    its estimate stays what the mirror knows.
+    """
+    with resource_run(ctx, LIST_SIZES) as stats:
+        for name in lists:
+            params = {"workspace_id": ctx.workspace_id, "page": 1, "per_page": 1}
+            if name == "time_requests":
+                params.update({k: v.isoformat() for k, v in time_request_window(today).items()})
+            try:
+                result = ctx.client.get(SIZED_LISTS[name], params=params)
+            except errors.AuthError:
+                raise
+            except errors.WebWorkError as exc:
+                logger.warning(
+                    "Could not read the size of %s in workspace %s: %s", name, ctx.workspace_id, exc
+                )
+                continue
+            stats.pages += 1
+            total = (result.pagination or {}).get("total")
+            try:
+                sizes[name] = max(0, int(total))
+            except (TypeError, ValueError):
+                continue
+    return stats
+
+
+def available_resources():
+    return [resource for resource in SYNCS if sync_function(resource) is not None]
+
+
+@dataclass
+class Step:
+    name: str  # unique within a plan, stable across refinements
+    kind: str  # one of STEP_KINDS
+    resource: str  # a key of SYNCS
+    params: dict = field(default_factory=dict)  # JSON-safe keyword arguments (dates as ISO strings)
+    planned: int = 0  # requests it should cost (frozen when the step starts)
+    naive: int = 0  # what the naive way would cost
+    done: int = 0  # requests it made
+    status: str = "pending"  # pending | running | done | failed
+    error: str = ""
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+
+    @property
+    def finished(self):
+        return self.status in ("done", "failed")
+
+    def call(self, ctx):
+        """Run the step's resource sync; returns its RunStats."""
+        function = sync_function(self.resource)
+        if function is None:
+            raise LookupError(f"No sync for {self.resource} in this installation.")
+        return function(ctx, **self.arguments())
+
+    def arguments(self):
+        arguments = {}
+        for key, value in self.params.items():
+            if key in DATE_PARAMS and value:
+                value = date.fromisoformat(value)
+            elif key == "dates":
+                value = [date.fromisoformat(day) for day in value]
+            arguments[key] = value
+        return arguments
+
+    def dates(self):
+        return [date.fromisoformat(day) for day in self.params.get("dates", [])]
+
+
+@dataclass
+class Plan:
+    scope: str  # queues | recent | incremental | full (a first sync is planned as full)
+    today: date
+    history_days: int
+    resource: str = ""  # only this resource's steps (the command's --resource)
+    first: bool = False  # the workspace's first sync: the mirror knows nothing, list sizes are asked
+    sizes: dict = field(default_factory=dict)  # list -> total rows, as WebWork's pagination said
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def requests_planned(self):
+        return sum(step.planned for step in self.steps)
+
+    @property
+    def requests_done(self):
+        return sum(step.done for step in self.steps)
+
+    @property
+    def requests_remaining(self):
+        return sum(step.planned for step in self.steps if not step.finished)
+
+    @property
+    def naive_requests(self):
+        return sum(step.naive for step in self.steps)
+
+    def pending(self):
+        return [step for step in self.steps if not step.finished]
+
+    def next_step(self):
+        return next(iter(self.pending()), None)
+
+    def refine(self, workspace):
+        """Estimate the steps still to come again from what the mirror knows now.
+
+        Finished and running steps keep their numbers; pending ones are planned afresh, which
+        also turns the placeholder tasks step into one step per chunk of known projects.
+        """
+        kept = [step for step in self.steps if step.status != "pending"]
+        names = {step.name for step in kept}
+        fresh = build_steps(
+            workspace, self.scope, self.today, self.history_days, self.resource, self.first, self.sizes
+        )
+        self.steps = kept + [step for step in fresh if step.name not in names]
+        return self
+
+    def to_json(self):
+        return {
+            "scope": self.scope,
+            "today": self.today.isoformat(),
+            "history_days": self.history_days,
+            "resource": self.resource,
+            "first": self.first,
+            "sizes": self.sizes,
+            "steps": [asdict(step) for step in self.steps],
+            "requests_planned": self.requests_planned,
+            "requests_done": self.requests_done,
+            "naive_requests": self.naive_requests,
+        }
+
+    @classmethod
+    def from_json(cls, data):
+        fields = set(Step.__dataclass_fields__)
+        return cls(
+            scope=data["scope"],
+            today=date.fromisoformat(data["today"]),
+            history_days=int(data["history_days"]),
+            resource=data.get("resource", ""),
+            first=bool(data.get("first")),
+            sizes=dict(data.get("sizes") or {}),
+            steps=[Step(**{k: v for k, v in step.items() if k in fields}) for step in data.get("steps", [])],
+        )
+
+
+# --- building a plan -------------------------------------------------------------
+
+
+def history_days():
+    """How far back a full sync reaches (WEBWORK_HISTORY_DAYS, default 90; a year at most)."""
+    days = int(getattr(settings, "WEBWORK_HISTORY_DAYS", 90))
+    return max(0, min(days, MAX_HISTORY_DAYS))
+
+
+def workspace_today(workspace):
+    """Today in the workspace's timezone (WebWork's dates are the workspace's)."""
+    try:
+        zone = ZoneInfo(workspace.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return timezone.now().astimezone(zone).date()
+
+
+def plan_build(workspace, kind="incremental", *, resource="", today=None, first=None):
+    """The plan of a `kind` sync of `workspace` (see SYNC_KINDS), estimated from the mirror.
+
+    An incremental sync of a workspace that has never finished a sync is planned as a full one
+    (`first`, default: from its SyncState).
+    """
+    if kind not in SYNC_KINDS:
+        raise ValueError(f"Unknown sync kind {kind!r}; one of {', '.join(SYNC_KINDS)}.")
+    if resource and resource not in SYNCS:
+        raise ValueError(f"Unknown resource {resource!r}; one of {', '.join(SYNCS)}.")
+    if first is None:
+        first = _never_synced(workspace)
+    scope = "full" if kind == "full" or (kind == "incremental" and first) else kind
+    today = today or workspace_today(workspace)
+    days = history_days()
+    first = bool(first) and scope == "full"
+    return Plan(
+        scope=scope,
+        today=today,
+        history_days=days,
+        resource=resource,
+        first=first,
+        steps=build_steps(workspace, scope, today, days, resource, first),
+    )
+
+
+def _never_synced(workspace):
+    return not SyncState.objects.filter(workspace=workspace, first_sync_done_at__isnull=False).exists()
+
+
+def build_steps(workspace, scope, today, days, resource="", first=False, sizes=None):
+    known = Known(workspace, sizes)
+    builder = _Builder(known, today)
+    monday = today - timedelta(days=today.weekday())
+    sunday = monday + timedelta(days=6)
+    if scope == "queues":
+        builder.queues()
+        builder.expenses_recent("queues")
+    elif scope == "recent":
+        # Today's date brings who is working now along (the timeline lists running trackers).
+        recent = _days(today - timedelta(RECENT_ENTRY_DAYS - 1), today)
+        builder.time_entries("now", "time entries: last 3 days", recent)
+        builder.timesheets("this_week", "timesheets: this week", monday, sunday)
+    else:
+        builder.queues()
+        builder.running_trackers()
+        if first and not resource:
+            builder.list_sizes()
+        builder.reference()
+        builder.time_entries("this_week", "time entries: this week", _days(monday, today - timedelta(1)))
+        builder.timesheets("this_week", "timesheets: this week", monday, sunday)
+        builder.tasks()
+        if scope == "full":
+            builder.history(monday, today - timedelta(days))
+    steps = [step for step in builder.steps if step.resource == LIST_SIZES or sync_function(step.resource)]
+    if resource:
+        steps = [step for step in steps if step.resource == resource]
+    return steps
+
+
+def _days(first, last):
+    return [first + timedelta(n) for n in range((last - first).days + 1)]
+
+
+def _pages(rows, per_page=PAGE):
+    return max(1, math.ceil(rows / per_page))
+
+
+class Known:
+    """What the mirror knows of a workspace, counted once per refinement."""
+
+    def __init__(self, workspace, sizes=None):
+        self.workspace = workspace
+        self.sizes = sizes or {}
+        self._cache = {}
+
+    def total(self, name, model_name):
+        """Rows of a whole list: what WebWork's pagination said, or what the mirror holds if more."""
+        return max(int(self.sizes.get(name) or 0), self.count(model_name))
+
+    def count(self, model_name, **filters):
+        key = (model_name, tuple(sorted(filters.items())))
+        if key not in self._cache:
+            model = getattr(models, model_name)
+            self._cache[key] = model.objects.current().filter(workspace=self.workspace, **filters).count()
+        return self._cache[key]
+
+    @property
+    def timeline_members(self):
+        """Members the by-member reports page over (project viewers track no time)."""
+        if "timeline_members" not in self._cache:
+            self._cache["timeline_members"] = (
+                Member.objects.current()
+                .filter(workspace=self.workspace)
+                .exclude(role__iexact="Project viewer")
+                .count()
+            )
+        return self._cache["timeline_members"]
+
+    def project_task_pages(self):
+        """[(project webwork id, requests to list its tasks)] for every current project."""
+        tasks = dict(
+            Task.objects.current()
+            .filter(workspace=self.workspace)
+            .values_list("project_webwork_id")
+            .annotate(n=Count("id"))
+            .values_list("project_webwork_id", "n")
+        )
+        projects = (
+            Project.objects.current().filter(workspace=self.workspace).values_list("webwork_id", flat=True)
+        )
+        return [(pid, _pages(tasks.get(_int(pid), 0))) for pid in sorted(projects, key=_sort_key)]
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _sort_key(value):
+    number = _int(value)
+    return (0, number, "") if number is not None else (1, 0, str(value))
+
+
+class _Builder:
+    def __init__(self, known: Known, today: date):
+        self.known = known
+        self.today = today
+        self.steps: list[Step] = []
+
+    def add(self, name, kind, resource, cost, naive=None, **params):
+        self.steps.append(
+            Step(
+                name=name,
+                kind=kind,
+                resource=resource,
+                params={k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items()},
+                planned=cost,
+                naive=cost if naive is None else naive,
+            )
+        )
+
+    def queues(self):
+        known = self.known
+        self.add(
+            "timesheets: submitted",
+            "queues",
+            "timesheets",
+            _pages(known.count("Timesheet", status="submitted")),
+            status="submitted",
+        )
+        self.add(
+            "time requests: pending",
+            "queues",
+            "time_requests",
+            _pages(known.count("TimeRequest", status="pending")),
+            status="pending",
+        )
+        self.add(
+            "leaves: pending",
+            "queues",
+            "leave_requests",
+            _pages(known.count("LeaveRequest", status="pending")),
+            status="pending",
+        )
+
+    def time_entries(self, kind, name, dates):
+        if not dates:
+            return
+        members = self.known.timeline_members
+        self.add(
+            name,
+            kind,
+            "time_entries",
+            len(dates) * _pages(members, TIMELINE_PAGE),
+            naive=len(dates) * max(1, members),
+            dates=[day.isoformat() for day in dates],
+        )
+
+    def running_trackers(self):
+        """Who is working now: today's timeline, which also brings today's entries up to date."""
+        members = self.known.timeline_members
+        self.add(
+            "who is working now",
+            "now",
+            "running_trackers",
+            _pages(members, TIMELINE_PAGE),
+            naive=max(1, members),
+        )
+
+    def expenses_recent(self, kind):
+        since = self.today - timedelta(RECENT_EXPENSE_DAYS)
+        self.add(
+            "expenses: last 14 days",
+            kind,
+            "expenses",
+            _pages(self.known.count("Expense", date__gte=since, date__lte=self.today)),
+            date_from=since,
+            date_to=self.today,
+        )
+
+    def list_sizes(self):
+        """A first sync knows no list's size: one request per list (a page of one row) reads its
+        total, so the plan and the time left hold from the start."""
+        lists = [name for name in SIZED_LISTS if sync_function(name) is not None]
+        if lists:
+            self.add("list sizes", "reference", LIST_SIZES, len(lists), lists=lists)
+
+    def reference(self):
+        known = self.known
+        self.add("members", "reference", "members", _pages(known.count("Member")))
+        self.add("projects", "reference", "projects", _pages(known.count("Project")))
+        self.add("contracts", "reference", "contracts", _pages(known.total("contracts", "Contract")))
+        self.add("project viewers", "reference", "project_viewers", _pages(known.count("ProjectViewer")))
+        self.add("leave policies", "reference", "leave_policies", _pages(known.count("LeavePolicy")))
+        self.add(
+            "expense categories", "reference", "expense_categories", _pages(known.count("ExpenseCategory"))
+        )
+        self.expenses_recent("reference")
+        self.add("webhook registrations", "reference", "webhooks", _pages(known.count("WebhookRegistration")))
+
+    def timesheets(self, kind, name, date_from, date_to):
+        cost = _pages(self.known.count("Timesheet", date_to__gte=date_from, date_from__lte=date_to))
+        self.add(name, kind, "timesheets", cost, date_from=date_from, date_to=date_to)
+
+    def tasks(self):
+        """One request per project. Up to TASK_CHUNK projects are one step over every project (which
+        also drops the tasks of projects gone); more are split so progress moves and a task's
+        time budget holds a step."""
+        projects = self.known.project_task_pages()
+        if len(projects) <= TASK_CHUNK:
+            # Before the projects step of a first sync this is 0: refined once projects are known.
+            self.add("tasks", "tasks", "tasks", sum(pages for _pid, pages in projects))
+            return
+        for start in range(0, len(projects), TASK_CHUNK):
+            chunk = projects[start : start + TASK_CHUNK]
+            self.add(
+                f"tasks: projects {start + 1}-{start + len(chunk)} of {len(projects)}",
+                "tasks",
+                "tasks",
+                sum(pages for _pid, pages in chunk),
+                project_webwork_ids=[pid for pid, _pages_ in chunk],
+            )
+
+    def history(self, monday, oldest):
+        known = self.known
+        this_year = date(self.today.year, 1, 1)
+        self.add("timesheets: all", "history", "timesheets", _pages(known.total("timesheets", "Timesheet")))
+        window = time_request_window(self.today)
+        self.add(
+            "time requests: all",
+            "history",
+            "time_requests",
+            _pages(known.total("time_requests", "TimeRequest")),
+            date_from=window["date_from"],
+            date_to=window["date_to"],
+        )
+        self.add(
+            "leaves: all", "history", "leave_requests", _pages(known.total("leave_requests", "LeaveRequest"))
+        )
+        self.add(
+            "leave balances",
+            "history",
+            "leave_balances",
+            _pages(known.timeline_members, BALANCES_PAGE),
+            date_from=this_year,
+            date_to=date(self.today.year, 12, 31),
+        )
+        self.add("expenses: all", "history", "expenses", _pages(known.total("expenses", "Expense")))
+        last = monday - timedelta(1)
+        while last >= oldest:
+            first = max(oldest, last - timedelta(HISTORY_CHUNK_DAYS - 1))
+            self.time_entries("history", f"time entries: {first}..{last}", _days(first, last))
+            last = first - timedelta(1)
+
+
+# --- progress, for the pages -------------------------------------------------------
+
+
+@dataclass
+class SyncProgress:
+    running: bool
+    status: str  # idle | queued | running | done | partial | stopped | interrupted
+    scope: str
+    requests_planned: int
+    requests_done: int
+    requests_remaining: int
+    seconds_left: int
+    percent: int
+    current_step: str
+    steps: list
+    started_at: object
+    finished_at: object
+    last_error: str
+
+
+def sync_progress(workspace, state=None):
+    """How far the current (or last) sync of `workspace` got, and the time left at the current rate.
+
+    The time left is the requests remaining over the rate: WEBWORK_RATE_LIMIT_PER_MINUTE, or the
+    rate measured so far when that is slower.
+    """
+    state = state or SyncState.objects.filter(workspace=workspace).first()
+    if state is None:
+        return SyncProgress(False, "idle", "", 0, 0, 0, 0, 0, "", [], None, None, "")
+    now = timezone.now()
+    running = bool(state.locked_by) and state.locked_until is not None and state.locked_until > now
+    data = state.plan or {}
+    steps = data.get("steps", [])
+    planned = sum(int(s.get("planned") or 0) for s in steps)
+    done = sum(int(s.get("done") or 0) for s in steps)
+    remaining = sum(int(s.get("planned") or 0) for s in steps if s.get("status") not in ("done", "failed"))
+    per_minute = float(settings.WEBWORK_RATE_LIMIT_PER_MINUTE)
+    if running and state.started_at and done >= 10:
+        elapsed = max(1.0, (now - state.started_at).total_seconds())
+        per_minute = min(per_minute, done / elapsed * 60)
+    seconds_left = math.ceil(remaining / per_minute * 60) if per_minute > 0 else 0
+    current = next((s["name"] for s in steps if s.get("status") == "running"), "")
+    total = done + remaining
+    return SyncProgress(
+        running=running,
+        status=_status(data.get("status", "idle"), running),
+        scope=data.get("scope", ""),
+        requests_planned=planned,
+        requests_done=done,
+        requests_remaining=remaining,
+        seconds_left=seconds_left,
+        percent=100 if total == 0 else min(100, round(done * 100 / total)),
+        current_step=current,
+        steps=steps,
+        started_at=state.started_at,
+        finished_at=state.finished_at,
+        last_error=state.last_error,
+    )
+
+
+def _status(recorded, running):
+    if running:
+        return "running"
+    return "interrupted" if recorded == "running" else recorded  # its worker died mid-way

@@ -1,0 +1,22 @@
+"""django-q2 entry points: one line each; the work lives in sync/orchestrator.py.
+
+The schedules that call them are created by integrations/schedules.py.
+"""
+
+from .sync import orchestrator
+
+
+def workspace_sync_task(workspace_id, kind="incremental"):
+    return orchestrator.workspace_sync_for_task(workspace_id, kind)
+
+
+def sync_queues_all_task():
+    return orchestrator.workspaces_sync_queue("queues")
+
+
+def sync_recent_all_task():
+    return orchestrator.workspaces_sync_queue("recent")
+
+
+def reconcile_all_task():
+    return orchestrator.workspaces_sync_queue("full")

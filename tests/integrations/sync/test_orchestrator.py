@@ -1,0 +1,335 @@
+"""The sync orchestration: a full sync converges, the plan's order and cost, the lock, failures."""
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from integrations import models as mirror
+from integrations.sandbox import models as sandbox
+from integrations.sandbox import timekeeping
+from integrations.sync import orchestrator
+from integrations.sync.plan import STEP_KINDS, SYNCS, plan_build, sync_function, sync_progress
+from tests.integrations.conftest import SANDBOX_API
+from tests.integrations.convergence import CHECKS, assert_converged
+
+pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
+
+
+@pytest.fixture
+def busy_world(world):
+    """Acme with a project, a contract, a task, some days of time, a running tracker, a submitted
+    timesheet and a pending time request."""
+    acme = world.acme
+    project = sandbox.Project.objects.create(workspace=acme, owner=world.owner, name="Website")
+    contract = sandbox.Contract.objects.create(workspace=acme, project=project, user=world.alice, rate=40)
+    task = sandbox.Task.objects.create(
+        workspace=acme, project=project, owner=world.owner, creator=world.owner, title="Homepage"
+    )
+    today = timekeeping.local_date(acme, timezone.now())
+    for days_ago in (1, 4, 9):
+        day = today - timedelta(days=days_ago)
+        sandbox.TimeEntry.objects.create(
+            workspace=acme,
+            user=world.alice,
+            contract=contract,
+            project=project,
+            task=task,
+            date=day,
+            start_time=timekeeping.local_moment(acme, day, timedelta(hours=9)),
+            end_time=timekeeping.local_moment(acme, day, timedelta(hours=11)),
+            duration_minutes=120,
+        )
+    timekeeping.tracker_start(workspace=acme, user=world.bob)
+    last_monday = timekeeping.week_start(today) - timedelta(days=7)
+    sandbox.Timesheet.objects.create(
+        workspace=acme,
+        user=world.alice,
+        date_from=last_monday,
+        date_to=last_monday + timedelta(days=6),
+        status="submitted",
+        submitted_on=timezone.now(),
+    )
+    yesterday = today - timedelta(days=1)
+    sandbox.TimeRequest.objects.create(
+        workspace=acme,
+        user=world.bob,
+        start=timekeeping.local_moment(acme, yesterday, timedelta(hours=14)),
+        end=timekeeping.local_moment(acme, yesterday, timedelta(hours=15)),
+        notes="Forgot the tracker",
+    )
+    return world
+
+
+@pytest.fixture
+def workspace(world):
+    """Acme as Clockroom knows it, connected, in its own timezone."""
+    return mirror.Workspace.objects.create(
+        webwork_id=world.acme.id,
+        name=world.acme.name,
+        timezone=world.acme.timezone,
+        connected_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def owner_client(world, make_client):
+    return make_client(world.owner)
+
+
+def registered_checks():
+    """The convergence checks of the resources this installation syncs."""
+    return [name for name in CHECKS if name not in SYNCS or sync_function(name) is not None]
+
+
+def test_a_full_sync_converges_and_costs_what_it_planned(busy_world, workspace, owner_client, settings):
+    settings.WEBWORK_HISTORY_DAYS = 14
+
+    result = orchestrator.workspace_sync(workspace, kind="full", client_factory=lambda ws: owner_client)
+
+    assert result.status == "done", result.errors
+    assert result.errors == []
+    assert_converged(workspace, *registered_checks())
+    assert "members" in registered_checks()
+    state = mirror.SyncState.objects.get(workspace=workspace)
+    assert state.plan["status"] == "done"
+    assert state.first_sync_done_at is not None
+    assert state.locked_by == ""
+    # The plan's count matches the requests made, step by step and in all.
+    assert state.requests_done == owner_client.requests_made == result.requests
+    assert state.requests_done / state.requests_planned <= 1.05
+    for step in state.plan["steps"]:
+        assert step["status"] == "done"
+        assert step["done"] <= step["planned"], step
+    assert sum(run.requests for run in mirror.SyncRun.objects.filter(workspace=workspace)) == result.requests
+    # History reached back as far as the setting says.
+    today = timekeeping.local_date(busy_world.acme, timezone.now())
+    assert state.history_synced_until == today - timedelta(days=14)
+
+
+def test_the_plan_runs_in_the_order_a_manager_needs(busy_world, workspace, owner_client, settings):
+    settings.WEBWORK_HISTORY_DAYS = 21
+
+    orchestrator.workspace_sync(workspace, kind="full", client_factory=lambda ws: owner_client)
+
+    steps = mirror.SyncState.objects.get(workspace=workspace).plan["steps"]
+    kinds = [step["kind"] for step in steps]
+    assert kinds == sorted(kinds, key=STEP_KINDS.index)
+    names = [step["name"] for step in steps]
+    queues = [n for n in ("timesheets: submitted", "time requests: pending", "leaves: pending") if n in names]
+    # A first sync reads the size of the big lists before the reference lists.
+    assert names[: len(queues) + 3] == [*queues, "who is working now", "list sizes", "members"]
+    assert names.index("members") < names.index("projects")
+    if "contracts" in names:
+        assert names.index("projects") < names.index("contracts")
+    # History goes backwards, one week of dates per step.
+    history = [step for step in steps if step["kind"] == "history" and step["resource"] == "time_entries"]
+    assert len(history) >= 2
+    firsts = [min(step["params"]["dates"]) for step in history]
+    assert firsts == sorted(firsts, reverse=True)
+    assert all(len(step["params"]["dates"]) <= 7 for step in history)
+
+
+def test_the_first_sync_is_a_full_one_and_later_ones_skip_the_history(
+    workspace, world, owner_client, settings
+):
+    settings.WEBWORK_HISTORY_DAYS = 14
+    first = plan_build(workspace, "incremental")
+    assert first.scope == "full"
+    assert any(step.kind == "history" for step in first.steps)
+
+    orchestrator.workspace_sync(workspace, client_factory=lambda ws: owner_client)
+
+    later = plan_build(workspace, "incremental")
+    assert later.scope == "incremental"
+    assert not any(step.kind == "history" for step in later.steps)
+    # The mirror now knows the lists' sizes: a later full sync does not ask for them.
+    assert "list sizes" in [step.name for step in first.steps]
+    assert "list sizes" not in [step.name for step in plan_build(workspace, "full").steps]
+    queues = plan_build(workspace, "queues")
+    assert [step.kind for step in queues.steps] == ["queues"] * len(queues.steps)
+    assert {step.resource for step in queues.steps} <= {
+        "timesheets",
+        "time_requests",
+        "leave_requests",
+        "expenses",
+    }
+
+
+def test_costs_follow_the_members_and_projects_the_mirror_knows(workspace, settings):
+    """One timeline request per date per 100 members; the naive way costs one per member per date."""
+    settings.WEBWORK_HISTORY_DAYS = 14
+    mirror.Member.objects.bulk_create(
+        [
+            mirror.Member(
+                workspace=workspace, webwork_id=str(n), email=f"m{n}@acme.test", role="Regular User"
+            )
+            for n in range(1, 151)
+        ]
+    )
+    mirror.Project.objects.bulk_create(
+        [mirror.Project(workspace=workspace, webwork_id=str(n), name=f"P{n}") for n in range(1, 5)]
+    )
+
+    plan = plan_build(workspace, "full")
+
+    entries = [step for step in plan.steps if step.resource == "time_entries"]
+    assert entries
+    for step in entries:
+        assert step.planned == 2 * len(step.params["dates"])
+        assert step.naive == 150 * len(step.params["dates"])
+    now = next(step for step in plan.steps if step.kind == "now")
+    assert now.planned == 2
+    members = next(step for step in plan.steps if step.name == "members")
+    assert members.planned == 2
+    if sync_function("tasks"):
+        assert sum(step.planned for step in plan.steps if step.kind == "tasks") == 4
+    assert plan.naive_requests > plan.requests_planned * 10
+
+
+def test_a_second_sync_exits_while_the_first_holds_the_lock(workspace, world, make_client):
+    made = []
+
+    def factory(ws):
+        made.append(ws)
+        return make_client(world.owner)
+
+    with orchestrator.workspace_lock(workspace) as token:
+        assert token
+        result = orchestrator.workspace_sync(workspace, client_factory=factory)
+        assert orchestrator.sync_is_running(workspace)
+
+    assert result.status == "already running"
+    assert result.requests == 0
+    assert made == []  # not even a client was made
+    assert not mirror.Member.objects.filter(workspace=workspace).exists()
+    assert not orchestrator.sync_is_running(workspace)
+
+
+def test_a_stale_lock_of_a_killed_worker_is_taken_over(workspace, world, owner_client):
+    mirror.SyncState.objects.create(
+        workspace=workspace,
+        locked_by="worker-1:4242:dead",
+        locked_until=timezone.now() - timedelta(seconds=1),
+    )
+
+    result = orchestrator.workspace_sync(workspace, kind="queues", client_factory=lambda ws: owner_client)
+
+    assert result.status == "done"
+    assert result.requests > 0
+    state = mirror.SyncState.objects.get(workspace=workspace)
+    assert (state.locked_by, state.locked_until) == ("", None)
+
+
+def test_one_resource_failing_records_its_error_and_the_run_goes_on(
+    workspace, world, make_client, sandbox_transport, settings
+):
+    settings.WEBWORK_HISTORY_DAYS = 7
+
+    class ProjectsDown(httpx.BaseTransport):
+        """WebWork's /projects answers 500, everything else works."""
+
+        def handle_request(self, request):
+            if request.url.path.endswith("/projects"):
+                return httpx.Response(500, json={"success": False, "message": "Server Error"})
+            return sandbox_transport.handle_request(request)
+
+    client = make_client(world.owner)
+    client._http._transport = ProjectsDown()  # the wire only: the client itself is unchanged
+
+    result = orchestrator.workspace_sync(workspace, kind="incremental", client_factory=lambda ws: client)
+
+    assert result.status == "done"
+    assert [error.split(":")[0] for error in result.errors] == ["projects"]
+    failed = mirror.SyncRun.objects.get(workspace=workspace, status="failed")
+    assert failed.resource == "projects"
+    assert "ServerError" in failed.error
+    # The steps after it ran: members are mirrored, and so is everything later in the plan.
+    assert mirror.SyncRun.objects.filter(workspace=workspace, resource="members", status="succeeded").exists()
+    steps = mirror.SyncState.objects.get(workspace=workspace).plan["steps"]
+    after = steps[[s["name"] for s in steps].index("projects") + 1 :]
+    assert after
+    assert all(step["status"] == "done" for step in after)
+
+
+def test_a_401_refresh_cannot_fix_stops_the_run_and_marks_the_connection(
+    workspace, world, sandbox_transport, django_user_model
+):
+    from integrations.connections import connection_client
+
+    user = django_user_model.objects.create(username="webwork-owner")
+    connection = mirror.Connection.objects.create(
+        user=user,
+        webwork_user_id=world.owner.id,
+        kind=mirror.Connection.Kind.PERSONAL,
+        access_token="revoked-token",
+    )
+    workspace.sync_connection = connection
+    workspace.save()
+
+    result = orchestrator.workspace_sync(
+        workspace,
+        client_factory=lambda ws: connection_client(
+            connection, base_url=SANDBOX_API, transport=sandbox_transport, sleep=lambda s: None
+        ),
+    )
+
+    assert result.status == "stopped"
+    connection.refresh_from_db()
+    assert connection.status == mirror.Connection.Status.NEEDS_SIGN_IN
+    state = mirror.SyncState.objects.get(workspace=workspace)
+    steps = state.plan["steps"]
+    assert steps[0]["status"] == "failed"
+    assert all(step["status"] == "pending" for step in steps[1:])
+    assert state.plan["status"] == "stopped"
+    assert state.locked_by == ""
+    assert state.first_sync_done_at is None
+
+
+def test_a_time_budget_stops_between_steps_and_resume_finishes_the_plan(workspace, world, make_client):
+    stopped = orchestrator.workspace_sync(
+        workspace, kind="queues", client_factory=lambda ws: make_client(world.owner), time_budget=0
+    )
+
+    assert stopped.status == "partial"
+    state = mirror.SyncState.objects.get(workspace=workspace)
+    assert state.plan["status"] == "partial"
+    assert [s["status"] for s in state.plan["steps"]][:2] == ["done", "pending"]
+    pending = [s["name"] for s in state.plan["steps"] if s["status"] == "pending"]
+
+    resumed = orchestrator.workspace_sync(
+        workspace, kind="resume", client_factory=lambda ws: make_client(world.owner)
+    )
+
+    assert resumed.status == "done"
+    state.refresh_from_db()
+    assert all(step["status"] == "done" for step in state.plan["steps"])
+    assert resumed.requests == sum(s["done"] for s in state.plan["steps"] if s["name"] in pending)
+    assert stopped.requests + resumed.requests == state.requests_done
+
+
+def test_progress_shows_requests_done_and_time_left(workspace, world, owner_client, settings):
+    settings.WEBWORK_RATE_LIMIT_PER_MINUTE = 60
+    seen = []
+
+    def watch(plan, step, event):
+        if event == "start":
+            seen.append(sync_progress(workspace))
+
+    orchestrator.workspace_sync(
+        workspace, kind="queues", client_factory=lambda ws: owner_client, progress=watch
+    )
+
+    assert seen
+    first = seen[0]
+    assert first.running
+    assert first.requests_done == 0
+    assert first.requests_remaining == first.requests_planned > 0
+    assert first.seconds_left == first.requests_remaining  # 60 a minute: a second a request
+    assert first.current_step == "timesheets: submitted"
+    done = sync_progress(workspace)
+    assert not done.running
+    assert done.status == "done"
+    assert done.percent == 100
+    assert done.requests_remaining == 0

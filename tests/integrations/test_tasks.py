@@ -1,0 +1,253 @@
+"""The sync tasks and their schedules: created once by name, run by django-q2's scheduler, queued
+after connecting a workspace and by "sync now"."""
+
+from datetime import timedelta
+
+import django_q.conf
+import pytest
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_q.models import Schedule, Task
+from django_q.scheduler import scheduler
+
+from integrations import models as mirror
+from integrations.connections import workspace_client
+from integrations.sandbox import models as sandbox
+from integrations.sandbox import timekeeping
+from integrations.sandbox.tokens import access_token_issue
+from integrations.schedules import SCHEDULES, schedules_ensure
+from integrations.sync import orchestrator
+from integrations.sync.plan import sync_progress
+from tests.integrations.conftest import SANDBOX_API
+
+pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
+
+QUEUES = "WebWork sync: approval queues"
+
+
+@pytest.fixture
+def run_tasks_inline(monkeypatch):
+    monkeypatch.setattr(django_q.conf.Conf, "SYNC", True)
+
+
+@pytest.fixture
+def connected(world, django_user_model):
+    """Acme connected through the owner's personal access token; Globex known but not connected."""
+    raw, _ = access_token_issue(user=world.owner)
+    user = django_user_model.objects.create(username=f"webwork-{world.owner.id}")
+    connection = mirror.Connection.objects.create(
+        user=user, webwork_user_id=world.owner.id, kind=mirror.Connection.Kind.PERSONAL, access_token=raw
+    )
+    acme = mirror.Workspace.objects.create(
+        webwork_id=world.acme.id,
+        name=world.acme.name,
+        timezone=world.acme.timezone,
+        sync_connection=connection,
+        connected_at=timezone.now(),
+    )
+    globex = mirror.Workspace.objects.create(webwork_id=world.globex.id, name=world.globex.name)
+    return acme, globex
+
+
+@pytest.fixture
+def sandbox_clients(monkeypatch, sandbox_transport):
+    """Syncs reach the sandbox through the workspace's real connection, over WSGI."""
+    monkeypatch.setattr(
+        orchestrator,
+        "default_client_factory",
+        lambda ws: workspace_client(
+            ws, base_url=SANDBOX_API, transport=sandbox_transport, sleep=lambda s: None
+        ),
+    )
+
+
+@pytest.fixture
+def submitted_timesheet(world):
+    monday = timekeeping.week_start(timekeeping.local_date(world.acme, timezone.now())) - timedelta(days=7)
+    return sandbox.Timesheet.objects.create(
+        workspace=world.acme,
+        user=world.alice,
+        date_from=monday,
+        date_to=monday + timedelta(days=6),
+        status="submitted",
+        submitted_on=timezone.now(),
+    )
+
+
+def test_schedules_are_created_once_by_name_updated_in_place_and_every_func_imports():
+    first = schedules_ensure()
+    queues = Schedule.objects.get(name=QUEUES)
+    Schedule.objects.filter(pk=queues.pk).update(minutes=7)
+    Schedule.objects.create(name=QUEUES, func="integrations.tasks.sync_queues_all_task")  # a stray copy
+
+    second = schedules_ensure()
+
+    names = [spec["name"] for spec in SCHEDULES]
+    assert Schedule.objects.filter(name__in=names).count() == 3
+    assert [s.pk for s in second] == [s.pk for s in first]
+    queues = Schedule.objects.get(name=QUEUES)
+    assert (queues.schedule_type, queues.minutes) == (Schedule.MINUTES, 2)
+    recent = Schedule.objects.get(name="WebWork sync: recent time entries")
+    assert (recent.schedule_type, recent.minutes) == (Schedule.MINUTES, 15)
+    assert Schedule.objects.get(name="WebWork sync: nightly reconcile").schedule_type == Schedule.DAILY
+    # Nothing runs the moment the schedules appear.
+    assert all(s.next_run > timezone.now() for s in second)
+    for schedule in Schedule.objects.all():
+        assert callable(import_string(schedule.func)), schedule.func
+
+
+def test_the_queue_schedule_syncs_the_queues_of_every_connected_workspace(
+    world, connected, submitted_timesheet, sandbox_clients, run_tasks_inline
+):
+    acme, globex = connected
+    schedules_ensure()
+    Schedule.objects.filter(name=QUEUES).update(next_run=timezone.now() - timedelta(minutes=1))
+
+    scheduler()
+
+    queued = mirror.Timesheet.objects.get(workspace=acme)
+    assert queued.webwork_id == str(submitted_timesheet.id)
+    assert queued.status == "submitted"
+    assert not mirror.SyncRun.objects.filter(workspace=globex).exists()
+    state = mirror.SyncState.objects.get(workspace=acme)
+    assert state.plan["scope"] == "queues"
+    assert state.plan["status"] == "done"
+    fan_out = Task.objects.get(func="integrations.tasks.sync_queues_all_task")
+    assert fan_out.success
+    assert fan_out.result == 1
+    sync = Task.objects.get(func="integrations.tasks.workspace_sync_task")
+    assert sync.success
+    assert sync.args == (acme.pk, "queues")
+    assert sync.result.startswith(f"Synced {acme.name}: ")
+    # The next run is one interval on, not a replay of the missed ones.
+    assert Schedule.objects.get(name=QUEUES).next_run > timezone.now()
+
+
+@pytest.mark.parametrize(
+    ("task", "scope"),
+    [
+        ("integrations.tasks.sync_recent_all_task", "recent"),
+        ("integrations.tasks.reconcile_all_task", "full"),
+    ],
+)
+def test_the_recent_and_nightly_tasks_sync_their_windows(
+    world, connected, sandbox_clients, run_tasks_inline, settings, task, scope
+):
+    settings.WEBWORK_HISTORY_DAYS = 3
+    acme, _globex = connected
+
+    assert import_string(task)() == 1
+
+    state = mirror.SyncState.objects.get(workspace=acme)
+    assert state.plan["scope"] == scope
+    assert state.plan["status"] == "done"
+    kinds = {step["kind"] for step in state.plan["steps"]}
+    assert ("history" in kinds) == (scope == "full")
+    if scope == "recent":
+        entries = next(s for s in state.plan["steps"] if s["resource"] == "time_entries")
+        today = timekeeping.local_date(world.acme, timezone.now())
+        assert entries["params"]["dates"] == [str(today - timedelta(days=n)) for n in (2, 1, 0)]
+
+
+def test_the_first_sync_after_connecting_starts_by_itself_and_can_be_watched(
+    world, connected, sandbox_clients, run_tasks_inline, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBWORK_HISTORY_DAYS = 3
+    acme, _globex = connected
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        orchestrator.workspace_first_sync_queue(acme)
+    waiting = sync_progress(acme)
+    assert waiting.status == "queued"
+    assert waiting.scope == "full"
+    assert waiting.requests_planned > 0
+    assert len(callbacks) == 1
+
+    callbacks[0]()  # the connecting transaction committed
+
+    state = mirror.SyncState.objects.get(workspace=acme)
+    assert state.first_sync_done_at is not None
+    assert mirror.Member.objects.current().filter(workspace=acme).count() == 6
+    done = sync_progress(acme)
+    assert (done.status, done.percent, done.requests_remaining) == ("done", 100, 0)
+
+
+def test_sync_now_queues_once_and_refuses_politely_while_a_sync_runs(
+    world, connected, django_capture_on_commit_callbacks
+):
+    acme, _globex = connected
+
+    with orchestrator.workspace_lock(acme):
+        busy = orchestrator.workspace_sync_now(acme)
+    assert not busy.queued
+    assert "already running" in busy.message
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = orchestrator.workspace_sync_now(acme)
+        again = orchestrator.workspace_sync_now(acme)
+    assert first.queued
+    assert not again.queued
+    assert "already queued" in again.message
+    assert len(callbacks) == 1
+
+
+def test_a_sync_task_for_a_disconnected_workspace_does_nothing(world, connected, sandbox_clients):
+    acme, _globex = connected
+    acme.disconnected_at = timezone.now()
+    acme.save()
+
+    from integrations.tasks import workspace_sync_task
+
+    answer = workspace_sync_task(acme.pk, "queues")
+
+    assert "not connected" in answer
+    assert not mirror.SyncRun.objects.exists()
+    assert orchestrator.workspaces_sync_queue("queues") == 0
+
+
+def test_a_sync_longer_than_a_task_continues_in_the_next_task(
+    world, connected, make_client, monkeypatch, run_tasks_inline, settings
+):
+    """At 1 request a minute, a 60 s task budget holds one step: each task hands the rest on."""
+    acme, _globex = connected
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 60}
+    settings.WEBWORK_RATE_LIMIT_PER_MINUTE = 1
+    monkeypatch.setattr(orchestrator, "default_client_factory", lambda ws: make_client(world.owner))
+
+    from integrations.tasks import workspace_sync_task
+
+    workspace_sync_task(acme.pk, "queues")
+
+    state = mirror.SyncState.objects.get(workspace=acme)
+    steps = state.plan["steps"]
+    assert len(steps) >= 3
+    assert state.plan["status"] == "done"
+    assert all(step["status"] == "done" for step in steps)
+    kinds = [task.args[1] for task in Task.objects.filter(func="integrations.tasks.workspace_sync_task")]
+    assert kinds == ["resume"] * (len(steps) - 1)  # the first ran here, then one step per task
+
+
+def test_the_schedules_skip_a_workspace_whose_sync_continues_shortly(world, connected):
+    acme, _globex = connected
+    state = mirror.SyncState.objects.create(
+        workspace=acme, plan={"status": "partial", "steps": []}, finished_at=timezone.now()
+    )
+
+    assert orchestrator.workspaces_sync_queue("queues") == 0
+    assert "continues shortly" in orchestrator.workspace_sync_now(acme).message
+
+    # A resume task that never came is not waited for forever.
+    state.finished_at = timezone.now() - timedelta(minutes=11)
+    state.save()
+    assert orchestrator.workspaces_sync_queue("queues") == 1
+
+
+def test_every_migrate_keeps_the_schedules():
+    from django.core.management import call_command
+
+    names = [spec["name"] for spec in SCHEDULES]
+    Schedule.objects.filter(name__in=names).delete()
+
+    call_command("migrate", verbosity=0)
+
+    assert sorted(Schedule.objects.filter(name__in=names).values_list("name", flat=True)) == sorted(names)
