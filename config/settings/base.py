@@ -261,6 +261,8 @@ WEBWORK_OAUTH_TOKEN_URL = env.str(
 WEBWORK_OAUTH_CLIENT_ID = env.str("WEBWORK_OAUTH_CLIENT_ID", default="")
 WEBWORK_OAUTH_CLIENT_SECRET = env.str("WEBWORK_OAUTH_CLIENT_SECRET", default="")
 WEBWORK_RATE_LIMIT_PER_MINUTE = env.int("WEBWORK_RATE_LIMIT_PER_MINUTE", default=60)
+# How far back a full sync mirrors time entries (days; WebWork's timeline reaches a year back).
+WEBWORK_HISTORY_DAYS = env.int("WEBWORK_HISTORY_DAYS", default=90)
 # Fernet keys for the tokens stored at rest, newest first; unset: derived from DJANGO_SECRET_KEY.
 WEBWORK_TOKEN_KEYS = env.list("WEBWORK_TOKEN_KEYS", default=[])
 

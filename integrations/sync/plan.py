@@ -273,7 +273,7 @@ class Plan:
 
 def history_days():
     """How far back a full sync reaches (WEBWORK_HISTORY_DAYS, default 90; a year at most)."""
-    days = int(getattr(settings, "WEBWORK_HISTORY_DAYS", 90))
+    days = int(settings.WEBWORK_HISTORY_DAYS)
     return max(0, min(days, MAX_HISTORY_DAYS))
 
 
