@@ -38,6 +38,8 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # What processing decided, in words (e.g. why a delivery was ignored).
+    note = models.CharField(max_length=300, blank=True)
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
 
@@ -45,6 +47,14 @@ class WebhookDelivery(models.Model):
         ordering = ["-received_at", "-id"]
         verbose_name_plural = "webhook deliveries"
         indexes = [models.Index(fields=["workspace", "event_id"], name="webhook_delivery_event_idx")]
+        constraints = [
+            # An event is applied to the mirror once, however often WebWork delivers it.
+            models.UniqueConstraint(
+                fields=["workspace", "event_id"],
+                condition=models.Q(status="processed") & ~models.Q(event_id=""),
+                name="webhook_delivery_processed_once",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.event or 'delivery'} {self.event_id} ({self.status})"

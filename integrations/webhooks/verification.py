@@ -1,0 +1,55 @@
+"""Checking that a delivery comes from WebWork, and reading its body.
+
+WebWork's delivery format is undocumented: the registration's token may come in the
+`X-Webhook-Token` header or as `token` in the JSON body, so both are accepted. Tokens are compared
+in constant time and never logged.
+"""
+
+import hmac
+import json
+
+TOKEN_HEADER = "X-Webhook-Token"  # noqa: S105 (a header name)
+TOKEN_FIELD = "token"  # noqa: S105 (a field name)
+MAX_BODY_BYTES = 256 * 1024
+
+
+class BodyError(ValueError):
+    """The body is not a JSON object. The message is fit to send back."""
+
+
+def token_matches(expected, given) -> bool:
+    """Whether `given` is the registration's token. No stored token (nothing registered) matches nothing."""
+    if not expected or not isinstance(given, str) or not given:
+        return False
+    return hmac.compare_digest(
+        expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass")
+    )
+
+
+def _refuse_constant(name):
+    raise BodyError(f"The body holds {name}, which is not JSON.")
+
+
+def body_parse(raw: bytes) -> dict:
+    """The delivery's JSON object. Raises BodyError for anything else."""
+    if not raw.strip():
+        raise BodyError("The body is empty; a JSON object was expected.")
+    try:
+        payload = json.loads(raw, parse_constant=_refuse_constant)
+    except BodyError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise BodyError("The body is not valid JSON.") from exc
+    if not isinstance(payload, dict):
+        raise BodyError("The body must be a JSON object.")
+    return payload
+
+
+def body_token(payload: dict):
+    token = payload.get(TOKEN_FIELD)
+    return token if isinstance(token, str) else None
+
+
+def without_token(payload: dict) -> dict:
+    """The body as stored: everything but the secret."""
+    return {key: value for key, value in payload.items() if key != TOKEN_FIELD}
