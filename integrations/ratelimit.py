@@ -34,9 +34,11 @@ class DatabaseBudgetStore:
 
 
 def rate_limiter_for(webwork_user_id):
-    """The shared limiter for one WebWork user, at WEBWORK_RATE_LIMIT_PER_MINUTE."""
+    """The shared limiter for one WebWork user: WEBWORK_RATE_LIMIT_PER_MINUTE requests per window of
+    WEBWORK_RATE_LIMIT_PERIOD_SECONDS (60 against WebWork)."""
     return RateLimiter(
         f"user:{webwork_user_id}",
         store=DatabaseBudgetStore(),
         limit=settings.WEBWORK_RATE_LIMIT_PER_MINUTE,
+        period=float(settings.WEBWORK_RATE_LIMIT_PERIOD_SECONDS),
     )

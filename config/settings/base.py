@@ -261,6 +261,8 @@ WEBWORK_OAUTH_TOKEN_URL = env.str(
 WEBWORK_OAUTH_CLIENT_ID = env.str("WEBWORK_OAUTH_CLIENT_ID", default="")
 WEBWORK_OAUTH_CLIENT_SECRET = env.str("WEBWORK_OAUTH_CLIENT_SECRET", default="")
 WEBWORK_RATE_LIMIT_PER_MINUTE = env.int("WEBWORK_RATE_LIMIT_PER_MINUTE", default=60)
+# The window that limit counts in (seconds). 60 against WebWork; benchmarks and tests shorten it.
+WEBWORK_RATE_LIMIT_PERIOD_SECONDS = env.int("WEBWORK_RATE_LIMIT_PERIOD_SECONDS", default=60)
 # How far back a full sync mirrors time entries (days; WebWork's timeline reaches a year back).
 WEBWORK_HISTORY_DAYS = env.int("WEBWORK_HISTORY_DAYS", default=90)
 # Fernet keys for the tokens stored at rest, newest first; unset: derived from DJANGO_SECRET_KEY.
@@ -268,6 +270,8 @@ WEBWORK_TOKEN_KEYS = env.list("WEBWORK_TOKEN_KEYS", default=[])
 
 # The sandbox's own knobs (tests shorten the lifetimes and raise the limit).
 SANDBOX_RATE_LIMIT_PER_MINUTE = env.int("SANDBOX_RATE_LIMIT_PER_MINUTE", default=60)
+# The sandbox counts SANDBOX_RATE_LIMIT_PER_MINUTE requests per window of this many seconds.
+SANDBOX_RATE_LIMIT_WINDOW_SECONDS = env.int("SANDBOX_RATE_LIMIT_WINDOW_SECONDS", default=60)
 SANDBOX_ACCESS_TOKEN_SECONDS = env.int("SANDBOX_ACCESS_TOKEN_SECONDS", default=15 * 24 * 3600)
 SANDBOX_REFRESH_TOKEN_SECONDS = env.int("SANDBOX_REFRESH_TOKEN_SECONDS", default=30 * 24 * 3600)
 SANDBOX_PERSONAL_TOKEN_SECONDS = env.int("SANDBOX_PERSONAL_TOKEN_SECONDS", default=183 * 24 * 3600)

@@ -51,7 +51,7 @@ from .models import (
 URL_FIELDS = {models.URLField: {"assume_scheme": "http"}}
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnly:
     """Rows the sandbox writes itself (tokens, counters, logs): to look at, not to edit."""
 
     def has_add_permission(self, request, obj=None):
@@ -59,6 +59,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    pass
 
 
 # --- Accounts ---------------------------------------------------------------------
@@ -408,18 +412,12 @@ class WebhookAdmin(admin.ModelAdmin):
         return ", ".join(obj.events or [])
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ReadOnly, admin.TabularInline):
     model = WebhookAttempt
     fields = ["number", "status_code", "error", "duration_ms", "is_duplicate", "created_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookDelivery)

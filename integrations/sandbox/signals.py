@@ -58,6 +58,13 @@ def _previous(instance):
     return instance.__dict__.pop("_webhook_previous", None)
 
 
+def _emit(event, instance, build_data, **extra):
+    """Emit `event` in the instance's workspace; `build_data(instance, **extra)` builds its data."""
+    events.event_emit(
+        event, workspace_id=instance.workspace_id, build_data=partial(build_data, instance, **extra)
+    )
+
+
 # --- Members -------------------------------------------------------------------
 
 
@@ -81,19 +88,11 @@ def membership_saved(sender, instance, created, raw=False, **kwargs):
     previous = _previous(instance)
     if raw:
         return
-    events.event_emit(
-        membership_event(previous, instance, created),
-        workspace_id=instance.workspace_id,
-        build_data=partial(events.member_data, instance),
-    )
+    _emit(membership_event(previous, instance, created), instance, events.member_data)
 
 
 def membership_deleted(sender, instance, **kwargs):
-    events.event_emit(
-        Event.MEMBER_DELETED,
-        workspace_id=instance.workspace_id,
-        build_data=partial(events.member_data, instance),
-    )
+    _emit(Event.MEMBER_DELETED, instance, events.member_data)
 
 
 # --- Projects ------------------------------------------------------------------
@@ -114,19 +113,11 @@ def project_saved(sender, instance, created, raw=False, **kwargs):
     previous = _previous(instance)
     if raw:
         return
-    events.event_emit(
-        project_event(previous, instance, created),
-        workspace_id=instance.workspace_id,
-        build_data=partial(events.project_data, instance),
-    )
+    _emit(project_event(previous, instance, created), instance, events.project_data)
 
 
 def project_deleted(sender, instance, **kwargs):
-    events.event_emit(
-        Event.PROJECT_DELETED,
-        workspace_id=instance.workspace_id,
-        build_data=partial(events.project_data, instance),
-    )
+    _emit(Event.PROJECT_DELETED, instance, events.project_data)
 
 
 # --- Trackers ------------------------------------------------------------------
@@ -135,16 +126,8 @@ def project_deleted(sender, instance, **kwargs):
 def tracker_saved(sender, instance, created, raw=False, **kwargs):
     if raw or not created:
         return
-    events.event_emit(
-        Event.TRACKER_STARTED,
-        workspace_id=instance.workspace_id,
-        build_data=partial(events.tracker_data, instance),
-    )
+    _emit(Event.TRACKER_STARTED, instance, events.tracker_data)
 
 
 def tracker_deleted(sender, instance, **kwargs):
-    events.event_emit(
-        Event.TRACKER_STOPPED,
-        workspace_id=instance.workspace_id,
-        build_data=partial(events.tracker_data, instance, stopped_at=timezone.now()),
-    )
+    _emit(Event.TRACKER_STOPPED, instance, events.tracker_data, stopped_at=timezone.now())

@@ -134,6 +134,15 @@ class Assignment:
     project: Project | None = None
     task: Task | None = None
 
+    @classmethod
+    def of(cls, record):
+        """The assignment a tracker, entry or time request is booked on."""
+        return cls(record.contract, record.project, record.task)
+
+    def columns(self):
+        """The model fields a tracker, entry or time request stores it in."""
+        return {"contract": self.contract, "project": self.project, "task": self.task}
+
 
 def assignment_resolve(*, workspace, user, contract_id=None, task_id=None, require_active=True):
     """The contract and task a user's time is booked on, checked against the workspace.
@@ -211,9 +220,7 @@ def _record(*, workspace, user, start, end, assignment, activity_description, me
                 TimeEntry(
                     workspace=workspace,
                     user=user,
-                    contract=assignment.contract,
-                    project=assignment.project,
-                    task=assignment.task,
+                    **assignment.columns(),
                     activity_description=activity_description,
                     method=method,
                     date=day,
@@ -302,7 +309,8 @@ def time_entry_update(
     entry.start_time, entry.end_time, entry.date = new_start, new_end, day
     entry.duration_minutes = minutes_between(new_start, new_end)
     if assignment is not KEEP:
-        entry.contract, entry.project, entry.task = assignment.contract, assignment.project, assignment.task
+        for name, value in assignment.columns().items():
+            setattr(entry, name, value)
     if activity_description is not KEEP:
         entry.activity_description = activity_description
     with transaction.atomic(using=DB):
@@ -337,9 +345,7 @@ def tracker_start(
             return RunningTracker.objects.create(
                 workspace=workspace,
                 user=user,
-                contract=assignment.contract,
-                project=assignment.project,
-                task=assignment.task,
+                **assignment.columns(),
                 activity_description=activity_description,
                 method=method,
                 started_at=(started_at or timezone.now()).replace(microsecond=0),
@@ -374,7 +380,7 @@ def tracker_stop(*, user, workspace=None, stopped_at=None):
             user=user,
             start=tracker.started_at,
             end=stopped_at,
-            assignment=Assignment(tracker.contract, tracker.project, tracker.task),
+            assignment=Assignment.of(tracker),
             activity_description=tracker.activity_description,
             method=tracker.method,
         )
@@ -540,20 +546,25 @@ def timesheet_totals(timesheet):
     return timesheet_totals_many([timesheet])[timesheet.id]
 
 
-def _transition(timesheet, *, allowed, action, **changes):
-    """Move a timesheet from one of `allowed` states; race-safe (a conditional UPDATE)."""
+def _move(record, *, allowed, refusal, **changes):
+    """Save `changes` to a timesheet or time request whose status is one of `allowed`; race-safe
+    (a conditional UPDATE). Otherwise raise InvalidTransition: `refusal`, then the current status."""
+    model = type(record)
     changes.setdefault("updated_at", timezone.now())
-    updated = Timesheet.objects.filter(pk=timesheet.pk, status__in=allowed).update(**changes)
+    updated = model.objects.filter(pk=record.pk, status__in=allowed).update(**changes)
     if not updated:
-        current = Timesheet.objects.filter(pk=timesheet.pk).values_list("status", flat=True).first()
-        states = " or ".join(allowed)
-        raise InvalidTransition(
-            f"Only a timesheet that is {states} can be {action}; this timesheet is {current}.",
-            current=current,
-        )
+        current = model.objects.filter(pk=record.pk).values_list("status", flat=True).first()
+        raise InvalidTransition(f"{refusal} {current}.", current=current)
     for name, value in changes.items():
-        setattr(timesheet, name, value)
-    return timesheet
+        setattr(record, name, value)
+    return record
+
+
+def _transition(timesheet, *, allowed, action, **changes):
+    """Move a timesheet from one of `allowed` states."""
+    states = " or ".join(allowed)
+    refusal = f"Only a timesheet that is {states} can be {action}; this timesheet is"
+    return _move(timesheet, allowed=allowed, refusal=refusal, **changes)
 
 
 def timesheet_submit(timesheet, *, at=None):
@@ -610,9 +621,7 @@ def time_request_create(*, workspace, user, start, end, assignment=None, notes=N
         time_request = TimeRequest.objects.create(
             workspace=workspace,
             user=user,
-            contract=assignment.contract,
-            project=assignment.project,
-            task=assignment.task,
+            **assignment.columns(),
             start=start,
             end=end,
             notes=notes,
@@ -635,19 +644,9 @@ def _auto_approves(workspace, user, created_by):
 
 
 def _decide(time_request, *, action, **changes):
-    """Move a pending request on; race-safe (a conditional UPDATE)."""
-    changes.setdefault("updated_at", timezone.now())
-    updated = TimeRequest.objects.filter(pk=time_request.pk, status=TimeRequest.Status.PENDING).update(
-        **changes
-    )
-    if not updated:
-        current = TimeRequest.objects.filter(pk=time_request.pk).values_list("status", flat=True).first()
-        raise InvalidTransition(
-            f"Only a pending time request can be {action}; this one is {current}.", current=current
-        )
-    for name, value in changes.items():
-        setattr(time_request, name, value)
-    return time_request
+    """Move a pending request on."""
+    refusal = f"Only a pending time request can be {action}; this one is"
+    return _move(time_request, allowed=[TimeRequest.Status.PENDING], refusal=refusal, **changes)
 
 
 def time_request_approve(time_request, *, by):
@@ -664,7 +663,7 @@ def time_request_approve(time_request, *, by):
                 user=time_request.user,
                 start=time_request.start,
                 end=time_request.end,
-                assignment=Assignment(time_request.contract, time_request.project, time_request.task),
+                assignment=Assignment.of(time_request),
                 activity_description=time_request.notes,
                 method=Method.MANUAL,
             )

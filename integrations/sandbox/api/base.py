@@ -8,7 +8,8 @@ error envelope with the right status.
 
 An operation is a function `(request, **path_kwargs) -> Response`. It reads
 `request.api_user` (the caller), `request.data` (the parsed body, a dict) and uses
-`param()`, `workspace_for()`, `paginate()` and `validate()` from here.
+`param()`, `workspace_for()`, `paginate()` and `validate()` from here, with the form fields
+and input helpers the operation groups share.
 """
 
 import json
@@ -16,6 +17,7 @@ import logging
 import math
 import random
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -210,6 +212,7 @@ def validate(form_class, request, data=None, **form_kwargs):
 
 # Form fields that take a list (or a JSON object) from the request; every other field takes one value.
 LIST_FIELDS = (forms.MultipleChoiceField, forms.JSONField, forms.ModelMultipleChoiceField)
+# The largest id a database column holds; larger ids cannot name anything.
 MAX_ID = 2**63 - 1
 
 
@@ -264,6 +267,119 @@ class StrictIntegerField(forms.IntegerField):
         return super().to_python(value)
 
 
+# --- Form fields and input helpers shared by the operation groups ------------------
+
+
+class IdField(StrictIntegerField):
+    """A positive integer id that fits the database's 64-bit integers; optional unless required."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def id_in_range(value):
+    return isinstance(value, int) and 1 <= value <= MAX_ID
+
+
+def uuid_or_none(value):
+    """`value` as a UUID, or None when it is not one (so it names nothing)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+class DayField(forms.DateField):
+    """An optional YYYY-MM-DD date. JSON numbers, lists or objects are refused like any bad date."""
+
+    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value not in self.empty_values and not isinstance(value, str):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+# Dates outside these years are refused: they are typos, and far ones overflow timezone arithmetic.
+FIRST_YEAR, LAST_YEAR = 1970, 2100
+
+
+class YmdField(forms.DateField):
+    """A Y-m-d date between FIRST_YEAR and LAST_YEAR, as the timekeeping operations take it."""
+
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {"invalid": "Use the Y-m-d format, e.g. 2026-01-29."}
+
+    def to_python(self, value):
+        if value is not None and not isinstance(value, str):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        value = super().to_python(value)
+        if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise forms.ValidationError(f"Use a date between {FIRST_YEAR} and {LAST_YEAR}.", code="invalid")
+        return value
+
+
+def date_field(required=True):
+    """A YYYY-MM-DD date, as the expense and leave operations take it."""
+    return forms.DateField(
+        required=required,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Use the YYYY-MM-DD format, e.g. 2024-01-15."},
+    )
+
+
+class DateRangeMixin:
+    """For a form with `date_from` and `date_to`: refuses a `date_to` before `date_from`
+    (either may be left out)."""
+
+    date_order_message = "The date_to must be a date on or after date_from."
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", self.date_order_message)
+        return cleaned
+
+
+def check_date_order(start, end, *, start_field, end_field):
+    if start is not None and end is not None and end < start:
+        message = f"The {end_field} must be a date on or after the {start_field}."
+        raise validation_error({end_field: [message]})
+
+
+def request_values(request, form_class, *aliases):
+    """The query and body parameters. A list or an object given for a field of `form_class`
+    (or one of the `aliases`) is refused with a 422 naming it."""
+    data = {**request.data, **request.GET.dict()}
+    names = set(form_class.base_fields) | set(aliases)
+    wrong = {
+        name: ["Give a single value, not a list or an object."]
+        for name, value in data.items()
+        if name in names and isinstance(value, (list, dict))
+    }
+    if wrong:
+        raise validation_error(wrong)
+    return data
+
+
+def sent_fields(request, names):
+    """The names among `names` the client actually sent (in the JSON body or the query string)."""
+    body = request.data if isinstance(request.data, dict) else {}
+    return {name for name in names if name in body or name in request.GET}
+
+
+def sent_null(request, name):
+    """True when the JSON body sends `name` as null (clear the value)."""
+    return isinstance(request.data, dict) and name in request.data and request.data[name] is None
+
+
 # --- Workspaces, members, pagination -----------------------------------------
 
 
@@ -284,7 +400,7 @@ def workspace_for(request, *, roles=API_ROLES):
         )
     try:
         workspace_id = int(raw)
-        if isinstance(raw, (bool, float)) or not 1 <= workspace_id <= 2**63 - 1:
+        if isinstance(raw, (bool, float)) or not 1 <= workspace_id <= MAX_ID:
             raise ValueError
     except (TypeError, ValueError):
         raise ApiError(
@@ -343,6 +459,11 @@ def paginate(request, queryset, *, default=DEFAULT_PER_PAGE, maximum=MAX_PER_PAG
     """
     page = _bounded_int(request, "page", 1, 1, None)
     per_page = _bounded_int(request, "per_page", default, 1, maximum)
+    return page_of(queryset, page, per_page)
+
+
+def page_of(queryset, page, per_page):
+    """Page `page` (from 1) of `queryset` (or a list), `per_page` items a page, and the block."""
     total = len(queryset) if isinstance(queryset, list) else queryset.count()
     start = (page - 1) * per_page
     items = list(queryset[start : start + per_page]) if start < total else []  # no huge OFFSET
@@ -496,9 +617,9 @@ def count_request(user_id):
             RateLimitWindow.objects.get_or_create(user_id=user_id, defaults={"window_start": now, "count": 0})
             # Locked again: when another process created the row first, get_or_create read it unlocked.
             window = RateLimitWindow.objects.select_for_update().get(user_id=user_id)
-        if window.window_start + timedelta(seconds=60) <= now:
+        if window.window_start + timedelta(seconds=settings.SANDBOX_RATE_LIMIT_WINDOW_SECONDS) <= now:
             window.window_start, window.count = now, 0
-        reset_at = window.window_start + timedelta(seconds=60)
+        reset_at = window.window_start + timedelta(seconds=settings.SANDBOX_RATE_LIMIT_WINDOW_SECONDS)
         if window.count >= limit:
             retry_after = max(1, math.ceil((reset_at - now).total_seconds()))
             raise ApiError(

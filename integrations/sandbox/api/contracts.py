@@ -12,19 +12,21 @@ from ..models import Contract, Membership, Project
 from ..models.projects import ScreenshotMode
 from .base import (
     ApiError,
+    IdField,
     Response,
     StrictIntegerField,
+    id_in_range,
     iso_micro,
     member_of,
     not_found,
     number,
     paginate,
     route,
+    sent_fields,
     validate,
     validation_error,
     workspace_for,
 )
-from .projects import MAX_ID, id_in_range, sent_fields
 
 SCREENSHOT_LABELS = dict(ScreenshotMode.choices)
 
@@ -55,13 +57,9 @@ def serialize_contract(contract, *, sees_rates):
     }
 
 
-def _id_field(**kwargs):
-    return StrictIntegerField(min_value=1, max_value=MAX_ID, **kwargs)
-
-
 class ContractFilterForm(forms.Form):
-    project_id = _id_field(required=False)
-    user_id = _id_field(required=False)
+    project_id = IdField()
+    user_id = IdField()
     status = forms.ChoiceField(required=False, choices=Contract.Status.choices)
 
 
@@ -73,8 +71,8 @@ class ContractUpdateForm(forms.Form):
 
 
 class ContractCreateForm(forms.Form):
-    project_id = _id_field()
-    user_id = _id_field()
+    project_id = IdField(required=True)
+    user_id = IdField(required=True)
     weekly_hours_limit = StrictIntegerField(required=False, min_value=0, max_value=168)
     screenshots = forms.ChoiceField(required=False, choices=ScreenshotMode.choices)
     rate = forms.DecimalField(required=False, min_value=0, max_digits=10, decimal_places=2)

@@ -16,23 +16,25 @@ from django.db import transaction
 from ..models import Expense, ExpenseCategory, Project
 from .base import (
     ApiError,
+    DateRangeMixin,
+    IdField,
     Response,
-    StrictIntegerField,
+    date_field,
     day,
     iso_micro,
     member_of,
     not_found,
     number,
     paginate,
+    request_values,
     route,
+    uuid_or_none,
     validate,
-    validation_error,
     workspace_for,
     workspace_timezone,
 )
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MAX_ID = 2**63 - 1
 TYPES = [("billable", "billable"), ("non-billable", "non-billable")]
 
 
@@ -69,35 +71,7 @@ def serialize_category(category):
     return {"id": str(category.id), "name": category.name}
 
 
-def request_values(request, form_class, *aliases):
-    """The query and body parameters. A list or an object given for a field of `form_class`
-    (or one of the `aliases`) is refused with a 422 naming it."""
-    data = {**request.data, **request.GET.dict()}
-    names = set(form_class.base_fields) | set(aliases)
-    wrong = {
-        name: ["Give a single value, not a list or an object."]
-        for name, value in data.items()
-        if name in names and isinstance(value, (list, dict))
-    }
-    if wrong:
-        raise validation_error(wrong)
-    return data
-
-
 # --- Forms ------------------------------------------------------------------------
-
-
-def id_field(required=True):
-    """An integer id: a whole number from 1 to the largest the database stores."""
-    return StrictIntegerField(required=required, min_value=1, max_value=MAX_ID)
-
-
-def date_field(required=True):
-    return forms.DateField(
-        required=required,
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Use the YYYY-MM-DD format, e.g. 2024-01-15."},
-    )
 
 
 class StrictBooleanField(forms.Field):
@@ -114,21 +88,14 @@ class StrictBooleanField(forms.Field):
         raise forms.ValidationError("Give true or false.", code="invalid")
 
 
-class ExpenseFilterForm(forms.Form):
+class ExpenseFilterForm(DateRangeMixin, forms.Form):
     id = forms.UUIDField(required=False, error_messages={"invalid": "Give an expense id (a UUID)."})
-    user_id = id_field(required=False)
-    project_id = id_field(required=False)
+    user_id = IdField()
+    project_id = IdField()
     category_id = forms.UUIDField(required=False, error_messages={"invalid": "Give a category id (a UUID)."})
     date_from = date_field(required=False)
     date_to = date_field(required=False)
     type = forms.ChoiceField(required=False, choices=TYPES)
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", "The date_to must be a date on or after date_from.")
-        return cleaned
 
 
 class ExpenseForm(forms.Form):
@@ -143,8 +110,8 @@ class ExpenseForm(forms.Form):
         error_messages={"min_value": "The amount must be greater than 0."},
     )
     category_id = forms.CharField(max_length=64)
-    project_id = id_field(required=False)
-    user_id = id_field(required=False)
+    project_id = IdField()
+    user_id = IdField()
     note = forms.CharField(required=False, max_length=5000)
     is_billable = StrictBooleanField(required=False)
 
@@ -160,7 +127,7 @@ class ExpenseForm(forms.Form):
         value = self.cleaned_data["category_id"]
         if not value:
             return None
-        category = ExpenseCategory.objects.filter(workspace=self.workspace, pk=_uuid(value)).first()
+        category = ExpenseCategory.objects.filter(workspace=self.workspace, pk=uuid_or_none(value)).first()
         if category is None:
             raise forms.ValidationError(
                 "Not an expense category of this workspace; see GET /expenses/categories."
@@ -184,14 +151,6 @@ class ExpenseForm(forms.Form):
             return member_of(self.workspace, value).user
         except ApiError as exc:
             raise forms.ValidationError(exc.message) from None
-
-
-def _uuid(value):
-    """`value` as a UUID string, or None when it is not one (so it matches nothing)."""
-    try:
-        return str(forms.UUIDField().to_python(value))
-    except forms.ValidationError:
-        return None
 
 
 def _expense_data(request):

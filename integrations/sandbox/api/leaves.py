@@ -10,7 +10,6 @@ their allowance (their own `LeaveAllowance`, else the policy's yearly allowance)
 the approved leave taken in the calendar year of the range's `date_from`.
 """
 
-import math
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,40 +20,31 @@ from django.db import transaction
 from ..models import LeaveAllowance, LeavePolicy, LeaveRequest, Membership
 from ..models.accounts import Role
 from .base import (
+    MAX_ID,
     ApiError,
+    DateRangeMixin,
+    IdField,
     Response,
     StrictIntegerField,
+    date_field,
     day,
     iso_micro,
     member_of,
     not_found,
     number,
+    page_of,
     paginate,
+    request_values,
     route,
     validate,
-    validation_error,
     workspace_for,
 )
 
 BALANCES_PER_PAGE = 20
-MAX_ID = 2**63 - 1
 HOURS_PER_WORKING_DAY = Decimal(8)
 HALF_DAY = Decimal("0.5")
 Status = LeaveRequest.Status
 Period = LeaveRequest.Period
-
-
-def id_field(required=True):
-    """An integer id: a whole number from 1 to the largest the database stores."""
-    return StrictIntegerField(required=required, min_value=1, max_value=MAX_ID)
-
-
-def date_field(required=True):
-    return forms.DateField(
-        required=required,
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Use the YYYY-MM-DD format, e.g. 2024-01-15."},
-    )
 
 
 def time_field():
@@ -63,21 +53,6 @@ def time_field():
         input_formats=["%H:%M", "%H:%M:%S"],
         error_messages={"invalid": "Use the HH:mm format, e.g. 09:00."},
     )
-
-
-def request_values(request, form_class, *aliases):
-    """The query and body parameters. A list or an object given for a field of `form_class`
-    (or one of the `aliases`) is refused with a 422 naming it."""
-    data = {**request.data, **request.GET.dict()}
-    names = set(form_class.base_fields) | set(aliases)
-    wrong = {
-        name: ["Give a single value, not a list or an object."]
-        for name, value in data.items()
-        if name in names and isinstance(value, (list, dict))
-    }
-    if wrong:
-        raise validation_error(wrong)
-    return data
 
 
 # --- Counting -------------------------------------------------------------------
@@ -147,22 +122,15 @@ def serialize_policy(policy):
 # --- Forms ------------------------------------------------------------------------
 
 
-class DateRangeForm(forms.Form):
+class DateRangeForm(DateRangeMixin, forms.Form):
     date_from = date_field(required=False)
     date_to = date_field(required=False)
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", "The date_to must be a date on or after date_from.")
-        return cleaned
 
 
 class LeaveFilterForm(DateRangeForm):
     id = forms.UUIDField(required=False, error_messages={"invalid": "Give a leave request id (a UUID)."})
-    user_id = id_field(required=False)
-    policy_id = id_field(required=False)
+    user_id = IdField()
+    policy_id = IdField()
     is_paid = forms.ChoiceField(required=False, choices=[("yes", "yes"), ("no", "no")])
     status = forms.ChoiceField(required=False, choices=Status.choices)
 
@@ -170,13 +138,13 @@ class LeaveFilterForm(DateRangeForm):
 class BalanceForm(DateRangeForm):
     date_from = date_field()
     date_to = date_field()
-    user_id = id_field(required=False)
+    user_id = IdField()
     page = StrictIntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
 class LeaveCreateForm(forms.Form):
-    policy_id = id_field()
-    user_id = id_field()
+    policy_id = IdField(required=True)
+    user_id = IdField(required=True)
     start = date_field()
     end = date_field()
     start_time = time_field()
@@ -314,18 +282,7 @@ def leave_balances(request):
     )
     if filters["user_id"] is not None:
         members = members.filter(user_id=member_of(workspace, filters["user_id"]).user_id)
-    page = filters["page"] or 1
-    total = members.count()
-    start = (page - 1) * BALANCES_PER_PAGE
-    items = list(members[start : start + BALANCES_PER_PAGE]) if start < total else []
-    pagination = {
-        "total": total,
-        "per_page": BALANCES_PER_PAGE,
-        "current_page": page,
-        "last_page": max(1, math.ceil(total / BALANCES_PER_PAGE)),
-        "from": start + 1 if items else None,
-        "to": start + len(items) if items else None,
-    }
+    items, pagination = page_of(members, filters["page"] or 1, BALANCES_PER_PAGE)
     year = filters["date_from"].year
     data = _balances(workspace, [m.user for m in items], date(year, 1, 1), date(year, 12, 31))
     return Response(data, pagination=pagination)

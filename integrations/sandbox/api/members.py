@@ -17,6 +17,7 @@ from .base import (
     number,
     paginate,
     route,
+    sent_fields,
     validate,
     workspace_for,
 )
@@ -166,7 +167,7 @@ def member_update(request, member_id):
     workspace, caller = workspace_for(request)
     membership = _member(workspace, member_id)
     data = validate(UpdateForm, request)
-    sent = {key for key in UpdateForm.base_fields if key in request.data or key in request.GET}
+    sent = sent_fields(request, UpdateForm.base_fields)
     user = membership.user
     if "role" in sent and data["role"] and membership.role == Role.OWNER:
         raise ApiError(

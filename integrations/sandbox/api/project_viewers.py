@@ -17,8 +17,9 @@ from ..models import Membership, Project, SandboxUser, ViewerProject
 from ..models.accounts import MemberStatus, Role
 from .base import (
     ApiError,
+    IdField,
     Response,
-    StrictIntegerField,
+    id_in_range,
     iso,
     not_found,
     paginate,
@@ -27,7 +28,6 @@ from .base import (
     validation_error,
     workspace_for,
 )
-from .projects import MAX_ID, id_in_range
 
 
 def serialize_viewer(membership):
@@ -58,7 +58,7 @@ class ViewerCreateForm(forms.Form):
 
 
 class ProjectRefForm(forms.Form):
-    project_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    project_id = IdField(required=True)
 
 
 def _viewers(workspace):

@@ -10,20 +10,22 @@ from django.utils import timezone
 
 from ..models import Project
 from .base import (
+    DayField,
     Response,
+    check_date_order,
     day,
+    id_in_range,
     iso_micro,
     not_found,
     number,
     paginate,
     route,
+    sent_fields,
+    sent_null,
     validate,
     validation_error,
     workspace_for,
 )
-
-# The largest id a database column holds; larger ids cannot name anything.
-MAX_ID = 2**63 - 1
 
 
 def serialize_project(project, *, sees_rates, contracts_count=None):
@@ -50,46 +52,6 @@ def serialize_project(project, *, sees_rates, contracts_count=None):
         "created_at": iso_micro(project.created_at),
         "updated_at": iso_micro(project.updated_at),
     }
-
-
-# --- Shared input helpers (also used by the contracts, tasks and viewers modules) ---
-
-
-class DayField(forms.DateField):
-    """An optional YYYY-MM-DD date. JSON numbers, lists or objects are refused like any bad date."""
-
-    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD."}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if value not in self.empty_values and not isinstance(value, str):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
-
-
-def sent_fields(request, names):
-    """The names among `names` the client actually sent (in the JSON body or the query string)."""
-    body = request.data if isinstance(request.data, dict) else {}
-    return {name for name in names if name in body or name in request.GET}
-
-
-def sent_null(request, name):
-    """True when the JSON body sends `name` as null (clear the value)."""
-    return isinstance(request.data, dict) and name in request.data and request.data[name] is None
-
-
-def check_date_order(start, end, *, start_field, end_field):
-    if start is not None and end is not None and end < start:
-        message = f"The {end_field} must be a date on or after the {start_field}."
-        raise validation_error({end_field: [message]})
-
-
-def id_in_range(value):
-    return isinstance(value, int) and 1 <= value <= MAX_ID
 
 
 # --- Forms --------------------------------------------------------------------

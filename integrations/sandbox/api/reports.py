@@ -27,8 +27,10 @@ from ..models import Contract, LeaveRequest, Membership, Project, RunningTracker
 from ..models.accounts import Role
 from ..models.time import Method
 from .base import (
+    MAX_ID,
+    DayField,
+    IdField,
     Response,
-    StrictIntegerField,
     day,
     int_list,
     iso_local,
@@ -47,7 +49,6 @@ REPORT_PER_PAGE = 30
 REPORT_MAX_PER_PAGE = 100
 MAX_RANGE_DAYS = 31
 CENT = Decimal("0.01")
-MAX_ID = 2**63 - 1  # ids are 64-bit integers
 
 # An entry earns its contract's rate, else its project's (per hour).
 RATE = Coalesce(F("contract__rate"), F("project__rate"))
@@ -80,19 +81,10 @@ DATE_INPUT = {
 }
 
 
-class DayField(forms.DateField):
-    """A YYYY-MM-DD date; anything but a string (a JSON list or number) is refused too."""
+class ReportIdField(IdField):
+    """An optional id; one too large for the database is "Not a valid id."."""
 
-    def to_python(self, value):
-        if value not in self.empty_values and not isinstance(value, str):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
-
-
-class IdField(StrictIntegerField):
-    def __init__(self, **kwargs):
-        super().__init__(required=False, min_value=1, max_value=MAX_ID, **kwargs)
-        self.error_messages["max_value"] = "Not a valid id."
+    default_error_messages = {"max_value": "Not a valid id."}
 
 
 class RangeForm(forms.Form):
@@ -125,12 +117,12 @@ class RangeForm(forms.Form):
 
 
 class RequiredRangeForm(RangeForm):
-    start_date = DayField(**DATE_INPUT)
-    end_date = DayField(**DATE_INPUT)
+    start_date = DayField(required=True, **DATE_INPUT)
+    end_date = DayField(required=True, **DATE_INPUT)
 
 
 class TrackedHoursForm(RangeForm):
-    user_id = IdField()
+    user_id = ReportIdField()
 
     def max_days(self, data):
         # The range is free for the whole workspace; one member's report spans a month at most.
@@ -153,11 +145,11 @@ class TaskReportForm(RequiredRangeForm):
 
 
 class ActivityLevelForm(RequiredRangeForm):
-    contract_id = IdField()
+    contract_id = ReportIdField()
 
 
 class DayForm(forms.Form):
-    date = DayField(**DATE_INPUT)
+    date = DayField(required=True, **DATE_INPUT)
 
 
 class TimelineForm(DayForm):

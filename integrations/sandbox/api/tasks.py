@@ -15,9 +15,12 @@ from ..models import Contract, Membership, Project, Task, TaskAssignee
 from ..models.accounts import Role
 from .base import (
     ApiError,
+    DayField,
+    IdField,
     Response,
-    StrictIntegerField,
+    check_date_order,
     day,
+    id_in_range,
     int_list,
     iso,
     iso_micro,
@@ -25,11 +28,12 @@ from .base import (
     not_found,
     paginate,
     route,
+    sent_fields,
+    sent_null,
     validate,
     validation_error,
     workspace_for,
 )
-from .projects import MAX_ID, DayField, check_date_order, id_in_range, sent_fields, sent_null
 
 # WebWork's task board colours (its docs name the field, not the values).
 STATUS_COLORS = {
@@ -82,10 +86,6 @@ def serialize_task(task):
 # --- Forms --------------------------------------------------------------------
 
 
-def _id_field(**kwargs):
-    return StrictIntegerField(min_value=1, max_value=MAX_ID, **kwargs)
-
-
 def _choice_field(enum):
     return forms.TypedChoiceField(
         required=False, choices=[(v, str(v)) for v in enum.values], coerce=int, empty_value=None
@@ -93,9 +93,9 @@ def _choice_field(enum):
 
 
 class TaskFilterForm(forms.Form):
-    project_id = _id_field(required=False)
-    contract_id = _id_field(required=False)
-    parent_id = _id_field(required=False)
+    project_id = IdField()
+    contract_id = IdField()
+    parent_id = IdField()
     status = _choice_field(Task.Status)
     priority = _choice_field(Task.Priority)
     order_by = forms.ChoiceField(
@@ -112,16 +112,16 @@ class TaskUpdateForm(forms.Form):
     priority = _choice_field(Task.Priority)
     start_date = DayField()
     end_date = DayField()
-    parent_id = _id_field(required=False)
+    parent_id = IdField()
 
 
 class TaskCreateForm(TaskUpdateForm):
-    project_id = _id_field()
+    project_id = IdField(required=True)
     title = forms.CharField(max_length=255)
 
 
 class ProjectRefForm(forms.Form):
-    project_id = _id_field(required=False)
+    project_id = IdField()
 
 
 # --- Queries ------------------------------------------------------------------

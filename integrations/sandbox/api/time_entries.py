@@ -1,11 +1,11 @@
 """Time entries: one member's day, create, update, delete (/time-entries, /time-entries/{id}).
 
 Also the pieces the other timekeeping groups (tracking, timesheets, time requests) share:
-the Y-m-d and HH:mm form fields and `api_error()`, which answers a broken timekeeping rule.
+`api_error()`, which answers a broken timekeeping rule, the member and assignment checks,
+the period filter and `state_change()`, which moves a timesheet or a time request on.
 """
 
 import re
-import uuid
 from datetime import timedelta
 
 from django import forms
@@ -14,14 +14,17 @@ from .. import timekeeping
 from ..models import Contract, Membership, Project, Task, TimeEntry
 from .base import (
     ApiError,
+    DateRangeMixin,
+    IdField,
     Response,
-    StrictIntegerField,
+    YmdField,
     day,
     iso,
     member_of,
     not_found,
     paginate,
     route,
+    uuid_or_none,
     validate,
     validation_error,
     workspace_for,
@@ -79,29 +82,26 @@ def assignment_or_422(**kwargs):
         raise api_error(exc) from None
 
 
+def state_change(request, find, object_id, action, message, form=None, **kwargs):
+    """Find the workspace and the object (403/404), validate `form` (422), then apply `action`
+    (a timekeeping transition) with the form's values and `kwargs`."""
+    workspace, _caller = workspace_for(request)
+    target = find(workspace, object_id)
+    if form is not None:
+        kwargs.update(validate(form, request))
+    try:
+        action(target, **kwargs)
+    except timekeeping.TimekeepingError as exc:
+        raise api_error(exc) from None
+    return Response(None, message=message)
+
+
 def hours_text(minutes):
     """WebWork's short duration: '8 hr', '1 hr 30 min', '45 min'."""
     hours, rest = divmod(minutes, 60)
     if hours and rest:
         return f"{hours} hr {rest} min"
     return f"{hours} hr" if hours else f"{rest} min"
-
-
-# Dates outside these years are refused: they are typos, and far ones overflow timezone arithmetic.
-FIRST_YEAR, LAST_YEAR = 1970, 2100
-
-
-class YmdField(forms.DateField):
-    input_formats = ["%Y-%m-%d"]
-    default_error_messages = {"invalid": "Use the Y-m-d format, e.g. 2026-01-29."}
-
-    def to_python(self, value):
-        if value is not None and not isinstance(value, str):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        value = super().to_python(value)
-        if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
-            raise forms.ValidationError(f"Use a date between {FIRST_YEAR} and {LAST_YEAR}.", code="invalid")
-        return value
 
 
 CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
@@ -126,12 +126,10 @@ class ClockField(forms.Field):
         return timedelta(hours=hours, minutes=minutes)
 
 
-class IdField(StrictIntegerField):
-    """A positive integer id that fits the database's 64-bit integers."""
+class PeriodForm(DateRangeMixin, forms.Form):
+    """A list filter whose subclass declares an optional `date_from`..`date_to` period."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+    date_order_message = "The date_to must be on or after the date_from."
 
 
 # --- Forms -------------------------------------------------------------------------------
@@ -176,14 +174,13 @@ class EntryUpdateForm(forms.Form):
 
 
 def _entry(workspace, entry_id):
-    try:
-        pk = uuid.UUID(str(entry_id))
-    except ValueError:
-        raise not_found("Time entry") from None
+    pk = uuid_or_none(entry_id)
     entry = (
         TimeEntry.objects.select_related("user", "project", "task", "contract")
         .filter(pk=pk, workspace=workspace)
         .first()
+        if pk
+        else None
     )
     if entry is None:
         raise not_found("Time entry")

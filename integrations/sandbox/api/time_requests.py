@@ -5,7 +5,6 @@ Approving a request adds its time as "Manually added time" entries. R names the 
 """
 
 import re
-import uuid
 from datetime import timedelta
 
 from django import forms
@@ -14,16 +13,21 @@ from django.utils.dateparse import parse_datetime
 
 from .. import timekeeping
 from ..models import TimeRequest
-from .base import Response, iso, not_found, paginate, route, validate, workspace_for
-from .time_entries import (
+from .base import (
     FIRST_YEAR,
     LAST_YEAR,
     IdField,
+    Response,
     YmdField,
-    active_member,
-    api_error,
-    assignment_or_422,
+    iso,
+    not_found,
+    paginate,
+    route,
+    uuid_or_none,
+    validate,
+    workspace_for,
 )
+from .time_entries import PeriodForm, active_member, api_error, assignment_or_422, state_change
 
 Status = TimeRequest.Status
 MAX_SPAN = timedelta(hours=24)
@@ -95,7 +99,7 @@ class TimeRequestForm(forms.Form):
         return data
 
 
-class TimeRequestFilterForm(forms.Form):
+class TimeRequestFilterForm(PeriodForm):
     id = forms.CharField(required=False, max_length=64)
     status = forms.ChoiceField(required=False, choices=[(s, s) for s in Status.values])
     user_id = IdField()
@@ -104,27 +108,13 @@ class TimeRequestFilterForm(forms.Form):
     date_from = YmdField(required=False)
     date_to = YmdField(required=False)
 
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The date_to must be on or after the date_from.")
-        return data
-
 
 class RejectForm(forms.Form):
     comment = forms.CharField(max_length=2000)
 
 
-def _uuid_or_none(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def _time_request(workspace, time_request_id):
-    pk = _uuid_or_none(time_request_id)
+    pk = uuid_or_none(time_request_id)
     found = (
         TimeRequest.objects.select_related("workspace", "user", "contract", "project", "task")
         .filter(pk=pk, workspace=workspace)
@@ -142,7 +132,7 @@ def time_request_list(request):
     query = validate(TimeRequestFilterForm, request)
     time_requests = TimeRequest.objects.filter(workspace=workspace)
     if query["id"]:
-        pk = _uuid_or_none(query["id"])
+        pk = uuid_or_none(query["id"])
         time_requests = time_requests.filter(pk=pk) if pk else time_requests.none()
     for name in ("status", "user_id", "project_id"):
         if query[name]:
@@ -195,24 +185,26 @@ def time_request_detail(request, time_request_id):
 
 
 def time_request_approve(request, time_request_id):
-    workspace, _caller = workspace_for(request)
-    time_request = _time_request(workspace, time_request_id)
-    try:
-        timekeeping.time_request_approve(time_request, by=request.api_user)
-    except timekeeping.TimekeepingError as exc:
-        raise api_error(exc) from None
-    return Response(None, message="Time request approved successfully")
+    return state_change(
+        request,
+        _time_request,
+        time_request_id,
+        timekeeping.time_request_approve,
+        "Time request approved successfully",
+        by=request.api_user,
+    )
 
 
 def time_request_reject(request, time_request_id):
-    workspace, _caller = workspace_for(request)
-    time_request = _time_request(workspace, time_request_id)
-    comment = validate(RejectForm, request)["comment"]
-    try:
-        timekeeping.time_request_reject(time_request, by=request.api_user, comment=comment)
-    except timekeeping.TimekeepingError as exc:
-        raise api_error(exc) from None
-    return Response(None, message="Time request rejected successfully")
+    return state_change(
+        request,
+        _time_request,
+        time_request_id,
+        timekeeping.time_request_reject,
+        "Time request rejected successfully",
+        form=RejectForm,
+        by=request.api_user,
+    )
 
 
 urlpatterns = [

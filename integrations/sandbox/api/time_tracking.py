@@ -4,8 +4,8 @@ from django import forms
 
 from .. import timekeeping
 from ..models import Membership
-from .base import Response, iso_local, route, validate, validation_error, workspace_for
-from .time_entries import IdField, active_member, api_error, assignment_or_422
+from .base import IdField, Response, iso_local, route, validate, validation_error, workspace_for
+from .time_entries import active_member, api_error, assignment_or_422
 
 STARTED = "Time tracking started successfully"
 STOPPED = "Time tracking stopped successfully"

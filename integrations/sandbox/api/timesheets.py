@@ -5,14 +5,25 @@ time entries of the period, for a whole page in one aggregated query. The editab
 stored and answered as "open" (V); the R spelling "pending" is accepted as a filter.
 """
 
-import uuid
-
 from django import forms
 
 from .. import timekeeping
 from ..models import Timesheet
-from .base import Response, day, iso, not_found, number, paginate, route, validate, workspace_for
-from .time_entries import IdField, YmdField, api_error
+from .base import (
+    IdField,
+    Response,
+    YmdField,
+    day,
+    iso,
+    not_found,
+    number,
+    paginate,
+    route,
+    uuid_or_none,
+    validate,
+    workspace_for,
+)
+from .time_entries import PeriodForm, state_change
 
 Status = Timesheet.Status
 STATUS_ALIASES = {"pending": Status.OPEN}
@@ -56,7 +67,7 @@ def serialize_timesheet(timesheet, totals, *, sees_rates):
     }
 
 
-class TimesheetFilterForm(forms.Form):
+class TimesheetFilterForm(PeriodForm):
     id = forms.CharField(required=False, max_length=64)
     status = forms.ChoiceField(required=False, choices=[(s, s) for s in [*Status.values, *STATUS_ALIASES]])
     date_from = YmdField(required=False)
@@ -64,23 +75,9 @@ class TimesheetFilterForm(forms.Form):
     user_id = IdField()
     order_by = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
 
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The date_to must be on or after the date_from.")
-        return data
-
 
 class RejectForm(forms.Form):
     reason = forms.CharField(max_length=2000)
-
-
-def _uuid_or_none(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def timesheet_list(request):
@@ -88,7 +85,7 @@ def timesheet_list(request):
     query = validate(TimesheetFilterForm, request)
     timesheets = Timesheet.objects.select_related("user", "workspace").filter(workspace=workspace)
     if query["id"]:
-        pk = _uuid_or_none(query["id"])
+        pk = uuid_or_none(query["id"])
         timesheets = timesheets.filter(pk=pk) if pk else timesheets.none()
     if query["status"]:
         timesheets = timesheets.filter(status=STATUS_ALIASES.get(query["status"], query["status"]))
@@ -110,37 +107,33 @@ def timesheet_list(request):
 
 
 def _timesheet(workspace, timesheet_id):
-    pk = _uuid_or_none(timesheet_id)
+    pk = uuid_or_none(timesheet_id)
     timesheet = Timesheet.objects.filter(pk=pk, workspace=workspace).first() if pk else None
     if timesheet is None:
         raise not_found("Timesheet")
     return timesheet
 
 
-def _act(request, timesheet_id, action, message, form=None, **kwargs):
-    """Resolve the workspace and timesheet (403/404), validate `form` (422), then move it on."""
-    workspace, _caller = workspace_for(request)
-    timesheet = _timesheet(workspace, timesheet_id)
-    if form is not None:
-        kwargs.update(validate(form, request))
-    try:
-        action(timesheet, **kwargs)
-    except timekeeping.TimekeepingError as exc:
-        raise api_error(exc) from None
-    return Response(None, message=message)
-
-
 def timesheet_submit(request, timesheet_id):
-    return _act(request, timesheet_id, timekeeping.timesheet_submit, "Timesheet submitted successfully")
+    return state_change(
+        request, _timesheet, timesheet_id, timekeeping.timesheet_submit, "Timesheet submitted successfully"
+    )
 
 
 def timesheet_unsubmit(request, timesheet_id):
-    return _act(request, timesheet_id, timekeeping.timesheet_unsubmit, "Timesheet unsubmitted successfully")
+    return state_change(
+        request,
+        _timesheet,
+        timesheet_id,
+        timekeeping.timesheet_unsubmit,
+        "Timesheet unsubmitted successfully",
+    )
 
 
 def timesheet_approve(request, timesheet_id):
-    return _act(
+    return state_change(
         request,
+        _timesheet,
         timesheet_id,
         timekeeping.timesheet_approve,
         "Timesheet approved successfully",
@@ -149,8 +142,9 @@ def timesheet_approve(request, timesheet_id):
 
 
 def timesheet_reject(request, timesheet_id):
-    return _act(
+    return state_change(
         request,
+        _timesheet,
         timesheet_id,
         timekeeping.timesheet_reject,
         "Timesheet rejected successfully",

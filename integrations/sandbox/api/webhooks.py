@@ -38,7 +38,7 @@ def serialize_webhook(webhook):
     }
 
 
-def request_values(request):
+def _request_values(request):
     """The query and body parameters; a list or an object given as the `url` is refused (422)."""
     data = {**request.data, **request.GET.dict()}
     if isinstance(data.get("url"), (list, dict)):
@@ -77,7 +77,7 @@ class WebhookForm(forms.Form):
 
 def _webhook_data(request):
     """The request's fields with `events` as a list, whichever way it was sent."""
-    data = request_values(request)
+    data = _request_values(request)
     raw = data.pop("events[]", None)
     if "events" in data:
         raw = data.pop("events")

@@ -6,29 +6,11 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
 
 from integrations.sandbox.models import Expense, ExpenseCategory, Project
+from tests.integrations.sandbox.helpers import assert_envelope, assert_error, sandbox_queries
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-
-def assert_envelope(response, status=200):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is (status < 400)
-    assert body["meta"]["api_version"] == "2.0.0"
-    return body
-
-
-def assert_error(response, status, *fields):
-    body = assert_envelope(response, status)
-    assert body["message"]
-    for name in fields:
-        assert name in body["errors"], body
-        assert name in body["message"]
-    return body
 
 
 @pytest.fixture
@@ -367,9 +349,7 @@ def test_values_of_the_wrong_json_type_are_422_not_a_crash(world, books, owner_a
 
 def test_expense_list_queries_do_not_grow_with_rows(world, books, owner_api):
     def queries():
-        with CaptureQueriesContext(connections["sandbox"]) as captured:
-            assert_envelope(owner_api.get("expenses", workspace_id=world.acme.id))
-        return len(captured)
+        return sandbox_queries(lambda: owner_api.get("expenses", workspace_id=world.acme.id))
 
     assert_envelope(owner_api.get("workspaces"))  # the caller's rate-limit window now exists
     few = queries()

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from integrations.sandbox.models import FaultSettings
+from tests.integrations.sandbox.helpers import assert_envelope, assert_error
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -35,40 +36,26 @@ def send(client, method, body, content_type="application/json"):
     return client.generic(method, URL, data=raw, content_type=content_type)
 
 
-def assert_ok(response):
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert body["success"] is True
-    assert body["meta"]["api_version"] == "2.0.0"
-    return body
-
-
-def assert_invalid(response, *fields, status=422):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is False
-    for name in fields:
-        assert name in body["errors"], body
-        assert name in body["message"]
-    return body
-
-
 def test_the_endpoint_lives_under_the_sandbox():
     assert reverse("sandbox:faults") == URL
 
 
 def test_get_answers_the_current_settings(control):
-    assert assert_ok(control.get(URL))["data"] == DEFAULTS
+    assert assert_envelope(control.get(URL))["data"] == DEFAULTS
 
     FaultSettings.objects.update_or_create(pk=1, defaults={"latency_ms": 250, "webhook_reorder": True})
 
-    assert assert_ok(control.get(URL))["data"] == {**DEFAULTS, "latency_ms": 250, "webhook_reorder": True}
+    assert assert_envelope(control.get(URL))["data"] == {
+        **DEFAULTS,
+        "latency_ms": 250,
+        "webhook_reorder": True,
+    }
 
 
 def test_put_sets_a_subset_and_keeps_the_rest(control):
     send(control, "PUT", {"webhook_drop_rate": 0.25, "latency_ms": 40})
 
-    body = assert_ok(send(control, "PUT", {"webhook_duplicate_rate": 0.5, "webhook_reorder": True}))
+    body = assert_envelope(send(control, "PUT", {"webhook_duplicate_rate": 0.5, "webhook_reorder": True}))
 
     expected = {
         **DEFAULTS,
@@ -79,13 +66,13 @@ def test_put_sets_a_subset_and_keeps_the_rest(control):
     }
     assert body["message"] == "Fault settings updated"
     assert body["data"] == expected
-    assert assert_ok(control.get(URL))["data"] == expected
+    assert assert_envelope(control.get(URL))["data"] == expected
     faults = FaultSettings.current()
     assert (faults.webhook_drop_rate, faults.webhook_duplicate_rate) == (0.25, 0.5)
 
 
 def test_post_works_like_put(control):
-    body = assert_ok(send(control, "POST", {"server_error_rate": 1, "timeout_seconds": 2.5}))
+    body = assert_envelope(send(control, "POST", {"server_error_rate": 1, "timeout_seconds": 2.5}))
 
     assert body["data"]["server_error_rate"] == 1.0
     assert body["data"]["timeout_seconds"] == 2.5
@@ -94,13 +81,13 @@ def test_post_works_like_put(control):
 def test_the_api_answers_with_the_faults_set_here(world, owner_api, control):
     assert owner_api.get("workspaces").status_code == 200
 
-    assert_ok(send(control, "PUT", {"server_error_rate": 1}))
+    assert_envelope(send(control, "PUT", {"server_error_rate": 1}))
     failing = owner_api.get("workspaces")
 
     assert failing.status_code == 500
     assert failing.json()["message"] == "An error occurred (injected by the sandbox)."
 
-    assert_ok(control.delete(URL))
+    assert_envelope(control.delete(URL))
     assert owner_api.get("workspaces").status_code == 200
 
 
@@ -111,7 +98,7 @@ def test_delete_switches_every_fault_off(control):
         {"server_error_rate": 0.5, "latency_ms": 100, "timeout_seconds": 5, "webhook_reorder": True},
     )
 
-    body = assert_ok(control.delete(URL))
+    body = assert_envelope(control.delete(URL))
 
     assert body["message"] == "Fault injection switched off"
     assert body["data"] == DEFAULTS
@@ -137,14 +124,14 @@ def test_delete_switches_every_fault_off(control):
 def test_invalid_settings_are_422_naming_the_field_and_change_nothing(control, change, field):
     send(control, "PUT", {"webhook_drop_rate": 0.2})
 
-    assert_invalid(send(control, "PUT", {"server_error_rate": 0.1, **change}), field)
+    assert_error(send(control, "PUT", {"server_error_rate": 0.1, **change}), 422, field)
 
-    assert assert_ok(control.get(URL))["data"] == {**DEFAULTS, "webhook_drop_rate": 0.2}
+    assert assert_envelope(control.get(URL))["data"] == {**DEFAULTS, "webhook_drop_rate": 0.2}
 
 
 def test_a_body_that_is_not_a_json_object_is_400(control):
-    malformed = assert_invalid(send(control, "PUT", "{not json"), status=400)
-    a_list = assert_invalid(send(control, "POST", [0.5]), status=400)
+    malformed = assert_error(send(control, "PUT", "{not json"), 400)
+    a_list = assert_error(send(control, "POST", [0.5]), 400)
 
     assert "not valid JSON" in malformed["message"]
     assert "JSON object" in a_list["message"]
@@ -153,5 +140,5 @@ def test_a_body_that_is_not_a_json_object_is_400(control):
 def test_other_methods_are_405(control):
     response = send(control, "PATCH", {"latency_ms": 1})
 
-    assert_invalid(response, status=405)
+    assert_error(response, 405)
     assert response["Allow"] == "DELETE, GET, POST, PUT"

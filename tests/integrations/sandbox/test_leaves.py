@@ -5,29 +5,11 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
 
 from integrations.sandbox.models import LeaveAllowance, LeavePolicy, LeaveRequest
+from tests.integrations.sandbox.helpers import assert_envelope, assert_error, sandbox_queries
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-
-def assert_envelope(response, status=200):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is (status < 400)
-    assert body["meta"]["api_version"] == "2.0.0"
-    return body
-
-
-def assert_error(response, status, *fields):
-    body = assert_envelope(response, status)
-    assert body["message"]
-    for name in fields:
-        assert name in body["errors"], body
-        assert name in body["message"]
-    return body
 
 
 @pytest.fixture
@@ -514,12 +496,6 @@ def test_values_of_the_wrong_json_type_are_422_not_a_crash(world, leaves, owner_
     assert_error(balances, 422, "date_from")
     reject = owner_api.put(f"leaves/{leaves.alice_week.id}/reject", {"workspace_id": acme, "reason": ["why"]})
     assert_error(reject, 422, "reason")
-
-
-def sandbox_queries(call):
-    with CaptureQueriesContext(connections["sandbox"]) as queries:
-        assert_envelope(call())
-    return len(queries)
 
 
 def test_leave_list_and_balances_queries_do_not_grow_with_rows(world, leaves, owner_api):

@@ -1,30 +1,12 @@
 """Sandbox API: project viewers (clients with read-only access to some projects)."""
 
 import pytest
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
 
 from integrations.sandbox.models import Membership, Project, SandboxUser, ViewerProject
 from integrations.sandbox.models.accounts import Role
+from tests.integrations.sandbox.helpers import assert_envelope, assert_error, sandbox_queries
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-
-def assert_envelope(response, status=200):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is (status < 400)
-    assert body["meta"]["api_version"] == "2.0.0"
-    return body
-
-
-def assert_error(response, status, *fields):
-    body = assert_envelope(response, status)
-    assert body["message"]
-    for name in fields:
-        assert name in body["errors"], body
-        assert name in body["message"]
-    return body
 
 
 @pytest.fixture
@@ -98,9 +80,7 @@ def test_viewer_list_queries_do_not_grow_with_the_number_of_viewers(world, proje
     website, mobile, _other = projects
 
     def count_queries():
-        with CaptureQueriesContext(connections["sandbox"]) as captured:
-            assert_envelope(owner_api.get("project-viewers", workspace_id=world.acme.id))
-        return len(captured)
+        return sandbox_queries(lambda: owner_api.get("project-viewers", workspace_id=world.acme.id))
 
     count_queries()  # the caller's first request also opens their rate-limit window
     before = count_queries()

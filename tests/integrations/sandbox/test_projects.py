@@ -3,29 +3,11 @@
 from datetime import date
 
 import pytest
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
 
 from integrations.sandbox.models import Contract, Membership, Project
+from tests.integrations.sandbox.helpers import assert_envelope, assert_error, sandbox_queries
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-
-def assert_envelope(response, status=200):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is (status < 400)
-    assert body["meta"]["api_version"] == "2.0.0"
-    return body
-
-
-def assert_error(response, status, *fields):
-    body = assert_envelope(response, status)
-    assert body["message"]
-    for name in fields:
-        assert name in body["errors"], body
-        assert name in body["message"]
-    return body
 
 
 @pytest.fixture
@@ -112,9 +94,7 @@ def test_project_list_needs_a_token_and_a_workspace_the_caller_manages(world, pr
 
 def test_project_list_queries_do_not_grow_with_the_number_of_projects(world, projects, owner_api):
     def count_queries():
-        with CaptureQueriesContext(connections["sandbox"]) as captured:
-            assert_envelope(owner_api.get("projects", workspace_id=world.acme.id))
-        return len(captured)
+        return sandbox_queries(lambda: owner_api.get("projects", workspace_id=world.acme.id))
 
     count_queries()  # the caller's first request also opens their rate-limit window
     before = count_queries()

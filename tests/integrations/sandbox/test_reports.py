@@ -18,6 +18,7 @@ from integrations.sandbox.models import (
     TimeEntry,
 )
 from integrations.sandbox.models.time import Method
+from tests.integrations.sandbox.helpers import assert_envelope, assert_error
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -30,23 +31,6 @@ REPORTS = [
     "reports/activity-level",
     "reports/activity-descriptions",
 ]
-
-
-def assert_envelope(response, status=200):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is (status < 400)
-    assert body["meta"]["api_version"] == "2.0.0"
-    return body
-
-
-def assert_error(response, status, *fields):
-    body = assert_envelope(response, status)
-    assert body["message"]
-    for name in fields:
-        assert name in body["errors"], body
-        assert name in body["message"]
-    return body
 
 
 def last_monday():

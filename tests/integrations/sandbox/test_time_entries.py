@@ -6,27 +6,12 @@ from types import SimpleNamespace
 import pytest
 
 from integrations.sandbox.models import Contract, Membership, Project, Task
+from tests.integrations.sandbox import helpers
+from tests.integrations.sandbox.helpers import assert_envelope, assert_error
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
 DAY = "2025-03-10"  # a Monday; Acme's clocks (Europe/Berlin) are at UTC+1
-
-
-def assert_envelope(response, status=200):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is (status < 400)
-    assert body["meta"]["api_version"] == "2.0.0"
-    return body
-
-
-def assert_error(response, status, *fields):
-    body = assert_envelope(response, status)
-    assert body["message"]
-    for name in fields:
-        assert name in body["errors"], body
-        assert name in body["message"]
-    return body
 
 
 @pytest.fixture
@@ -60,10 +45,7 @@ def add(api, world, user=None, *, date=DAY, start="09:00", end="17:00", **extra)
 
 
 def entries_of(api, world, user=None, date=DAY, **params):
-    response = api.get(
-        "time-entries", workspace_id=world.acme.id, user_id=(user or world.alice).id, date=date, **params
-    )
-    return assert_envelope(response)["data"]
+    return helpers.entries_of(api, world, date, user, **params)
 
 
 # --- create -------------------------------------------------------------------------

@@ -6,25 +6,9 @@ from types import SimpleNamespace
 import pytest
 
 from integrations.sandbox.models import Contract, Project, Task, Workspace
+from tests.integrations.sandbox.helpers import assert_envelope, assert_error, entries_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-
-def assert_envelope(response, status=200):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is (status < 400)
-    assert body["meta"]["api_version"] == "2.0.0"
-    return body
-
-
-def assert_error(response, status, *fields):
-    body = assert_envelope(response, status)
-    assert body["message"]
-    for name in fields:
-        assert name in body["errors"], body
-        assert name in body["message"]
-    return body
 
 
 @pytest.fixture
@@ -63,13 +47,6 @@ def requests_listed(api, world, **params):
 
 def decide(api, world, time_request, action, **body):
     return api.post(f"time-requests/{time_request['id']}/{action}", {"workspace_id": world.acme.id, **body})
-
-
-def entries_of(api, world, date, user=None):
-    response = api.get(
-        "time-entries", workspace_id=world.acme.id, user_id=(user or world.alice).id, date=date
-    )
-    return assert_envelope(response)["data"]
 
 
 # --- create, get, list ---------------------------------------------------------------------

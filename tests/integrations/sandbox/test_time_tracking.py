@@ -6,28 +6,12 @@ from types import SimpleNamespace
 import pytest
 
 from integrations.sandbox.models import Contract, Membership, Project, Task
+from tests.integrations.sandbox.helpers import assert_envelope, assert_error, entries_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
 # Monday 2025-03-10, 10:15 in Berlin (Acme's timezone, UTC+1 in March).
 NOW = datetime(2025, 3, 10, 9, 15, tzinfo=UTC)
-
-
-def assert_envelope(response, status=200):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is (status < 400)
-    assert body["meta"]["api_version"] == "2.0.0"
-    return body
-
-
-def assert_error(response, status, *fields):
-    body = assert_envelope(response, status)
-    assert body["message"]
-    for name in fields:
-        assert name in body["errors"], body
-        assert name in body["message"]
-    return body
 
 
 @pytest.fixture
@@ -66,13 +50,6 @@ def stop(api, world, user=None):
 
 def current(api, world, user=None):
     return api.get("time-tracking/current-data", workspace_id=world.acme.id, user_id=(user or world.alice).id)
-
-
-def entries_of(api, world, date, user=None):
-    response = api.get(
-        "time-entries", workspace_id=world.acme.id, user_id=(user or world.alice).id, date=date
-    )
-    return assert_envelope(response)["data"]
 
 
 # --- start ----------------------------------------------------------------------------

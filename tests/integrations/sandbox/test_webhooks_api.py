@@ -5,27 +5,11 @@ from urllib.parse import urlencode
 import pytest
 
 from integrations.sandbox.models import Webhook
+from tests.integrations.sandbox.helpers import assert_envelope, assert_error
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
 FORM = "application/x-www-form-urlencoded"
-
-
-def assert_envelope(response, status=200):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["success"] is (status < 400)
-    assert body["meta"]["api_version"] == "2.0.0"
-    return body
-
-
-def assert_error(response, status, *fields):
-    body = assert_envelope(response, status)
-    assert body["message"]
-    for name in fields:
-        assert name in body["errors"], body
-        assert name in body["message"]
-    return body
 
 
 @pytest.fixture
