@@ -9,7 +9,9 @@ kept. A new schedule's first run is one interval from now. Missed runs are not r
 
 * every 2 minutes: the approval queues and recent expenses of every connected workspace;
 * every 15 minutes: the recent window of time entries;
-* nightly: a full reconcile, history included.
+* nightly: a full reconcile, history included;
+* every 10 minutes: webhook deliveries still waiting after 10 minutes are queued again (their
+  task was lost, e.g. with a worker).
 """
 
 from datetime import datetime, time, timedelta
@@ -38,6 +40,12 @@ SCHEDULES = (
         "func": "integrations.tasks.reconcile_all_task",
         "schedule_type": Schedule.DAILY,
         "minutes": None,
+    },
+    {
+        "name": "WebWork webhooks: requeue stale deliveries",
+        "func": "integrations.webhooks.tasks.requeue_stale_webhook_deliveries_task",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 10,
     },
 )
 

@@ -83,7 +83,7 @@ def test_schedules_are_created_once_by_name_updated_in_place_and_every_func_impo
     second = schedules_ensure()
 
     names = [spec["name"] for spec in SCHEDULES]
-    assert Schedule.objects.filter(name__in=names).count() == 3
+    assert Schedule.objects.filter(name__in=names).count() == len(SCHEDULES) == 4
     assert [s.pk for s in second] == [s.pk for s in first]
     queues = Schedule.objects.get(name=QUEUES)
     assert (queues.schedule_type, queues.minutes) == (Schedule.MINUTES, 2)
