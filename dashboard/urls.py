@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import auth, overview
+from dashboard.views import auth, overview, sync
 
 app_name = "dashboard"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("auth/logout/", auth.sign_out, name="logout"),
     # Every workspace page: /w/<the WebWork workspace id>/..., resolved by workspace_for_request.
     path("w/<int:workspace_id>/", overview.workspace_home, name="workspace"),
+    path("w/<int:workspace_id>/sync/", sync.sync_health, name="sync_health"),
+    path("w/<int:workspace_id>/sync/now/", sync.sync_now, name="sync_now"),
 ]

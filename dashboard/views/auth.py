@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations.connections import NoWorkspaceError, connection_from_oauth_code, connection_sign_in_start
 from integrations.webwork.errors import WebWorkError
 from integrations.webwork.oauth import OAuthError, OAuthGrantError, OAuthNotConfiguredError
+from integrations.workspaces import connection_workspaces_connect
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,29 @@ def webwork_callback(request):
 
     login(request, connection.user, backend=AUTH_BACKEND)
     messages.success(request, f"Signed in with WebWork as {connection.email or connection.user.username}.")
+    _workspaces_connect(request, connection)
     return redirect(pending.get("next") or "dashboard:home")
+
+
+def _workspaces_connect(request, connection):
+    """Connect the workspaces this manager may manage that are not connected yet: their first sync
+    starts by itself. The sign-in stands even if this fails; the next sign-in tries again."""
+    try:
+        connected = connection_workspaces_connect(connection=connection)
+    except Exception:
+        logger.exception("Could not connect the workspaces of WebWork user %s", connection.webwork_user_id)
+        messages.warning(
+            request,
+            "You are signed in, but Clockroom could not start syncing your workspaces. "
+            "Sign in again in a minute to retry.",
+        )
+        return
+    if connected:
+        names = ", ".join(workspace.name for workspace in connected)
+        messages.info(
+            request,
+            f"Connected {names}: the first sync starts by itself, and each workspace's page shows it.",
+        )
 
 
 @require_POST

@@ -3,10 +3,12 @@
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from dashboard import selectors
 from dashboard.permissions import workspace_for_request
-from integrations.models import Connection, Member, Project, SyncRun, WorkspaceAccess
+from integrations.models import Member, Project, WorkspaceAccess
 
 
 @require_GET
@@ -26,28 +28,47 @@ def home(request):
     context = {
         "manageable": [access for access in accesses if access.can_manage],
         "others": [access for access in accesses if not access.can_manage],
-        "reconnect": _connections_needing_sign_in(request.user),
+        "reconnect": selectors.connections_needing_sign_in_for_user(request.user),
     }
     return render(request, "dashboard/overview/home.html", context)
 
 
 @require_GET
 def workspace_home(request, workspace_id):
-    """One workspace: what the mirror holds, and the last sync of each resource."""
+    """One workspace: the progress of its sync, what the mirror holds, and "Sync now".
+
+    While a sync runs (or waits for a worker) the sync card asks for itself again every 2 s: an
+    htmx request gets only that partial.
+    """
     workspace = workspace_for_request(request, workspace_id)
-    latest_per_resource = SyncRun.objects.filter(workspace=workspace, resource=OuterRef("resource")).order_by(
-        "-started_at", "-pk"
+    context = sync_status_context(workspace)
+    if request.htmx and not request.htmx.history_restore_request:
+        return partial_response(request, "dashboard/overview/workspace.html#sync-status", context)
+    connection = context["sync_connection"]
+    context.update(
+        reconnect=selectors.connections_needing_sign_in_for_user(request.user),
+        sync_banner=connection.needs_attention_of_others(request.user),
     )
-    context = {
+    return partial_response(request, "dashboard/overview/workspace.html", context)
+
+
+def sync_status_context(workspace, *, sync_message="", sync_message_level="info"):
+    """What the sync card of the workspace home shows (also the answer of "Sync now")."""
+    return {
         "workspace": workspace,
-        "member_count": Member.objects.current().filter(workspace=workspace).count(),
-        "project_count": Project.objects.current().filter(workspace=workspace).count(),
-        "sync_runs": SyncRun.objects.filter(
-            workspace=workspace, pk=Subquery(latest_per_resource.values("pk")[:1])
-        ).order_by("resource"),
-        "reconnect": _connections_needing_sign_in(request.user),
+        "overview": selectors.sync_overview_for_workspace(workspace=workspace),
+        "counts": selectors.mirror_counts_for_workspace(workspace=workspace),
+        "sync_connection": selectors.sync_connection_for_workspace(workspace=workspace),
+        "sync_message": sync_message,
+        "sync_message_level": sync_message_level,
     }
-    return render(request, "dashboard/overview/workspace.html", context)
+
+
+def partial_response(request, template_name, context):
+    """Render a page or one of its partials; the answer differs for htmx, so say so to caches."""
+    response = render(request, template_name, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _current_count(model, workspace):
@@ -61,11 +82,3 @@ def _current_count(model, workspace):
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
-def _connections_needing_sign_in(user):
-    return list(
-        Connection.objects.filter(user=user, status=Connection.Status.NEEDS_SIGN_IN).only(
-            "pk", "email", "kind", "status", "last_error", "webwork_user_id"
-        )
-    )

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.connections import NoWorkspaceError, connection_from_personal_token
 from integrations.webwork import errors
+from integrations.workspaces import connection_workspaces_connect
 
 
 class Command(BaseCommand):
@@ -69,3 +70,9 @@ class Command(BaseCommand):
             )
         elif others:
             self.stderr.write(f"{others} other workspace(s) listed, where this account cannot manage.")
+
+        for workspace in connection_workspaces_connect(connection=connection):
+            self.stderr.write(
+                f"Connected {workspace.name}: its first sync is queued (a django-q2 cluster runs it; "
+                f"`manage.py webwork_sync --workspace {workspace.webwork_id}` runs one now)."
+            )

@@ -1,0 +1,54 @@
+"""The sync, as a manager sees it: "Sync now", and the sync health of a workspace."""
+
+from django.contrib import messages
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET
+
+from dashboard import selectors
+from dashboard.permissions import workspace_for_request
+from dashboard.views.overview import partial_response, sync_status_context
+from integrations.sync.orchestrator import SyncNowAnswer, workspace_sync_now
+
+
+def sync_now(request, workspace_id):
+    """POST: queue a sync of the workspace, or say politely why not (one runs or waits already).
+
+    htmx gets the refreshed sync card with the answer in it; a plain form post is redirected to the
+    workspace home, where the answer is shown as a message.
+    """
+    workspace = workspace_for_request(request, workspace_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if workspace.is_connected:
+        answer = workspace_sync_now(workspace)
+    else:
+        answer = SyncNowAnswer(
+            False,
+            f"{workspace} is not connected, so Clockroom does not sync it. Signing in with WebWork "
+            "as one of its managers connects it.",
+        )
+    level = "success" if answer.queued else "warning"
+    if request.htmx:
+        context = sync_status_context(workspace, sync_message=answer.message, sync_message_level=level)
+        return partial_response(request, "dashboard/overview/workspace.html#sync-status", context)
+    messages.add_message(request, messages.SUCCESS if answer.queued else messages.WARNING, answer.message)
+    return redirect("dashboard:workspace", workspace_id=workspace.webwork_id)
+
+
+@require_GET
+def sync_health(request, workspace_id):
+    """Per resource its last run, every run (paginated), the webhook deliveries of the last 24 hours
+    and the WebWork sign-in the syncs use. htmx (the runs' pagination) gets the runs partial only."""
+    workspace = workspace_for_request(request, workspace_id)
+    health = selectors.sync_health_for_workspace(workspace=workspace, page=request.GET.get("page") or 1)
+    context = {
+        "workspace": workspace,
+        "health": health,
+        "overview": selectors.sync_overview_for_workspace(workspace=workspace),
+        "delivery_window_hours": int(selectors.DELIVERY_WINDOW.total_seconds() // 3600),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return partial_response(request, "dashboard/sync/health.html#sync-runs", context)
+    context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
+    return partial_response(request, "dashboard/sync/health.html", context)
