@@ -9,6 +9,7 @@ from django.utils import timezone
 from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
+from integrations.sandbox.tokens import access_token_issue
 from integrations.sync import orchestrator
 from integrations.sync.plan import STEP_KINDS, SYNCS, plan_build, sync_function, sync_progress
 from tests.integrations.conftest import SANDBOX_API
@@ -333,3 +334,40 @@ def test_progress_shows_requests_done_and_time_left(workspace, world, owner_clie
     assert done.status == "done"
     assert done.percent == 100
     assert done.requests_remaining == 0
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"server_error_rate": 1.0},
+        {"timeout_rate": 1.0, "timeout_seconds": 0.01},  # the sandbox hangs, then answers 504
+    ],
+    ids=["server errors", "timeouts"],
+)
+def test_faults_mid_sync_then_a_clean_resync_converges(busy_world, workspace, make_client, settings, fault):
+    """WebWork breaks down after a few requests; the mirror keeps a consistent state and the
+    next sync, with WebWork healthy again, converges."""
+    settings.WEBWORK_HISTORY_DAYS = 14
+    token, _ = access_token_issue(user=busy_world.owner)
+    sent = {"count": 0}
+
+    def token_then_break():
+        sent["count"] += 1
+        if sent["count"] == 6:
+            sandbox.FaultSettings.objects.update_or_create(pk=1, defaults=fault)
+        return token
+
+    breaking = make_client(busy_world.owner, get_token=token_then_break, max_retries=1)
+    broken = orchestrator.workspace_sync(workspace, kind="full", client_factory=lambda ws: breaking)
+
+    assert broken.errors  # the failing resources were recorded, not hidden
+    assert mirror.SyncRun.objects.filter(workspace=workspace, status="failed").exists()
+    assert mirror.SyncState.objects.get(workspace=workspace).locked_by == ""
+
+    sandbox.FaultSettings.objects.filter(pk=1).delete()
+    healed = orchestrator.workspace_sync(
+        workspace, kind="full", client_factory=lambda ws: make_client(busy_world.owner)
+    )
+
+    assert healed.errors == []
+    assert_converged(workspace, *registered_checks())
