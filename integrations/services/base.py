@@ -15,8 +15,9 @@ WebWork:
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -208,6 +209,22 @@ def find_item(data, webwork_id):
     return next((i for i in items if isinstance(i, dict) and str(i.get("id")) == str(webwork_id)), None)
 
 
+def created_object(result, message):
+    """The object WebWork answered a create with; ServiceError(`message`) when the answer does not
+    say which object it made (it exists at WebWork, so the next sync brings it)."""
+    payload = result.data if isinstance(result.data, dict) else None
+    if payload is None or payload.get("id") in (None, ""):
+        raise ServiceError(message, kind="unavailable")
+    return payload
+
+
+def updated_object(result, read_again):
+    """The object WebWork answered an update with, else `read_again()` (None when that fails too)."""
+    if isinstance(result.data, dict) and result.data.get("id"):
+        return result.data
+    return read_again()
+
+
 def refusal(exc, *, what, fields=None, on_invalid=None, on_conflict=None, on_not_found=None):
     """A ServiceError for WebWork's refusal `exc`, in a manager's words.
 
@@ -363,3 +380,106 @@ def bulk(items, act):
         except ServiceError as exc:
             results.append(BulkResult(item=item, error=exc.message, field_errors=exc.field_errors))
     return results
+
+
+def object_delete(*, workspace, actor, model, obj, what, path, action, client):
+    """Delete `obj` (a mirror row of `model`) at WebWork (DELETE <path>/<id>); the mirror keeps the
+    row, marked removed."""
+    row = own_row(model, workspace, obj, what)
+    before = snapshot(row)
+    with service_client(workspace, actor, client) as api:
+        workspace_call(api, "DELETE", f"{path}/{row.webwork_id}", workspace, what=what)
+    return record(
+        workspace=workspace,
+        actor=actor,
+        action=action,
+        model=model,
+        object_id=row.webwork_id,
+        before=before,
+        remove=True,
+    )
+
+
+# --- Decisions: approve, reject, submit ... --------------------------------------------------
+
+
+class Step(NamedTuple):
+    """One decision: the statuses it needs the object in, the status it leaves it in, and how a
+    refusal reads when the object has moved on (formatted with its current `{status}`)."""
+
+    waiting_for: frozenset
+    outcome: str
+    moved_on: str
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """How objects of one kind are decided at WebWork (`<method> <path>/<id>/<verb>`).
+
+    WebWork answers a decision with `data: null`, so the object is read again afterwards.
+    steps: {verb: Step}.
+    fields: {WebWork field: (input name, plain words)} for refusals naming a field.
+    kept: {body key: mirror field} to set from the body when the object cannot be read again.
+    read(api, workspace, row): the object as WebWork has it now, or None; never raises.
+    status(payload): the status of an object read.
+    row(workspace, payload): the mirror row's fields from a read, or None.
+    """
+
+    model: type
+    what: str
+    method: str
+    path: str
+    steps: dict[str, Step]
+    fields: dict
+    kept: dict[str, str]
+    read: Callable
+    status: Callable
+    row: Callable
+
+    def decide(self, *, workspace, actor, item, client, action, verb, body=None, note=""):
+        """Take the decision `verb` on `item` (a mirror row), recorded as `action`."""
+        row = own_row(self.model, workspace, item, self.what)
+        before = snapshot(row)
+        with service_client(workspace, actor, client) as api:
+            self.send(api, workspace, row, verb, body)
+            payload = self.read(api, workspace, row)
+        return self.store(workspace, actor, action, row, before, payload, verb, body=body, note=note)
+
+    def send(self, api, workspace, row, verb, body=None):
+        """Ask WebWork; a refusal because the object has moved on says what it is now."""
+        step = self.steps[verb]
+
+        def moved_on():
+            payload = self.read(api, workspace, row)
+            status = self.status(payload) if isinstance(payload, dict) else ""
+            return state_message(status, step.waiting_for, step.moved_on)
+
+        workspace_call(
+            api,
+            self.method,
+            f"{self.path}/{row.webwork_id}/{verb}",
+            workspace,
+            json=body,
+            what=self.what,
+            fields=self.fields,
+            on_invalid=moved_on,
+        )
+
+    def store(self, workspace, actor, action, row, before, payload, verb, *, body=None, note=""):
+        """Update the mirror row from `payload` (the object read again) and audit the decision."""
+        fields = self.row(workspace, payload)
+        changes = None
+        if fields is None:  # accepted, but not read again: what we know, the next sync brings the rest
+            changes = {"status": self.steps[verb].outcome}
+            changes.update({field: body[key] for key, field in self.kept.items() if body and key in body})
+        return record(
+            workspace=workspace,
+            actor=actor,
+            action=action,
+            model=self.model,
+            object_id=row.webwork_id,
+            before=before,
+            row=fields,
+            changes=changes,
+            note=note,
+        )

@@ -10,11 +10,14 @@ from ..sync.contracts import contract_row
 from .base import (
     UNSET,
     ServiceError,
+    created_object,
+    object_delete,
     own_row,
     read_object,
     record,
     service_client,
     snapshot,
+    updated_object,
     webwork_int,
     workspace_call,
 )
@@ -60,12 +63,9 @@ def contract_create(
             fields=FIELDS,
             on_conflict=f"{name} already has a contract on {project.name}.",
         )
-    payload = result.data if isinstance(result.data, dict) else None
-    if payload is None or payload.get("id") in (None, ""):
-        raise ServiceError(
-            "WebWork made the contract but did not say how; it will appear after the next sync.",
-            kind="unavailable",
-        )
+    payload = created_object(
+        result, "WebWork made the contract but did not say how; it will appear after the next sync."
+    )
     return record(
         workspace=workspace,
         actor=actor,
@@ -104,18 +104,15 @@ def contract_resume(*, workspace, actor, contract, client=None) -> Contract:
 
 def contract_delete(*, workspace, actor, contract, client=None) -> Contract:
     """Take the member off the project at WebWork; the mirror keeps the contract, marked removed."""
-    row = own_row(Contract, workspace, contract, WHAT)
-    before = snapshot(row)
-    with service_client(workspace, actor, client) as api:
-        workspace_call(api, "DELETE", f"contracts/{row.webwork_id}", workspace, what=WHAT)
-    return record(
+    return object_delete(
         workspace=workspace,
         actor=actor,
-        action="contract_delete",
         model=Contract,
-        object_id=row.webwork_id,
-        before=before,
-        remove=True,
+        obj=contract,
+        what=WHAT,
+        path="contracts",
+        action="contract_delete",
+        client=client,
     )
 
 
@@ -128,9 +125,7 @@ def _update(workspace, actor, contract, body, action, client):
         result = workspace_call(
             api, "PUT", f"contracts/{row.webwork_id}", workspace, json=body, what=WHAT, fields=FIELDS
         )
-        payload = result.data if isinstance(result.data, dict) and result.data.get("id") else None
-        if payload is None:
-            payload = read_object(api, f"contracts/{row.webwork_id}", workspace)
+        payload = updated_object(result, lambda: read_object(api, f"contracts/{row.webwork_id}", workspace))
     fields = _row(workspace, payload) if isinstance(payload, dict) and payload.get("id") else None
     return record(
         workspace=workspace,

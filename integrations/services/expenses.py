@@ -15,13 +15,16 @@ from .base import (
     UNSET,
     InputErrors,
     ServiceError,
+    created_object,
     find_item,
+    object_delete,
     own_row,
     read_object,
     record,
     required_text,
     service_client,
     snapshot,
+    updated_object,
     webwork_int,
     workspace_call,
 )
@@ -74,12 +77,9 @@ def expense_create(
         body["user_id"] = webwork_int(own_row(Member, workspace, member, "member"))
     with service_client(workspace, actor, client) as api:
         result = workspace_call(api, "POST", "expenses", workspace, json=body, what=WHAT, fields=FIELDS)
-    payload = result.data if isinstance(result.data, dict) else None
-    if payload is None or payload.get("id") in (None, ""):
-        raise ServiceError(
-            "WebWork recorded the expense but did not say how; it will appear after the next sync.",
-            kind="unavailable",
-        )
+    payload = created_object(
+        result, "WebWork recorded the expense but did not say how; it will appear after the next sync."
+    )
     return record(
         workspace=workspace,
         actor=actor,
@@ -133,9 +133,7 @@ def expense_update(
         result = workspace_call(
             api, "PUT", f"expenses/{row.webwork_id}", workspace, json=body, what=WHAT, fields=FIELDS
         )
-        payload = result.data if isinstance(result.data, dict) and result.data.get("id") else None
-        if payload is None:
-            payload = _read(api, workspace, row)
+        payload = updated_object(result, lambda: _read(api, workspace, row))
     return record(
         workspace=workspace,
         actor=actor,
@@ -149,18 +147,15 @@ def expense_update(
 
 def expense_delete(*, workspace, actor, expense, client=None) -> Expense:
     """Delete an expense at WebWork; the mirror keeps it, marked removed."""
-    row = own_row(Expense, workspace, expense, WHAT)
-    before = snapshot(row)
-    with service_client(workspace, actor, client) as api:
-        workspace_call(api, "DELETE", f"expenses/{row.webwork_id}", workspace, what=WHAT)
-    return record(
+    return object_delete(
         workspace=workspace,
         actor=actor,
-        action="expense_delete",
         model=Expense,
-        object_id=row.webwork_id,
-        before=before,
-        remove=True,
+        obj=expense,
+        what=WHAT,
+        path="expenses",
+        action="expense_delete",
+        client=client,
     )
 
 

@@ -15,6 +15,7 @@ from .base import (
     required_text,
     service_client,
     snapshot,
+    updated_object,
     workspace_call,
 )
 
@@ -109,9 +110,7 @@ def member_update(*, workspace, actor, member, client=None, **fields) -> Member:
                 f"{fields['email']} belongs to another WebWork account." if "email" in fields else None
             ),
         )
-        payload = result.data if isinstance(result.data, dict) and result.data.get("id") else None
-        if payload is None:
-            payload = _read(api, workspace, row.webwork_id)
+        payload = updated_object(result, lambda: _read(api, workspace, row.webwork_id))
     return record(
         workspace=workspace,
         actor=actor,

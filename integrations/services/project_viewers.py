@@ -7,11 +7,10 @@ together from that answer.
 """
 
 from ..models import Project, ProjectViewer, ViewerProject
-from ..sync.base import local_ids
-from ..sync.project_viewers import project_viewer_row, viewer_project_ids
+from ..sync.project_viewers import project_viewer_row, viewer_links_replace, viewer_project_ids
 from .base import (
     InputErrors,
-    ServiceError,
+    created_object,
     own_row,
     read_object,
     record,
@@ -44,12 +43,9 @@ def project_viewer_create(*, workspace, actor, email, firstname, lastname, clien
         result = workspace_call(
             api, "POST", "project-viewers", workspace, json=body, what=WHAT, fields=FIELDS
         )
-    payload = result.data if isinstance(result.data, dict) else None
-    if payload is None or payload.get("id") in (None, ""):
-        raise ServiceError(
-            "WebWork invited the viewer but did not say how; they will appear after the next sync.",
-            kind="unavailable",
-        )
+    payload = created_object(
+        result, "WebWork invited the viewer but did not say how; they will appear after the next sync."
+    )
     return _record(workspace, actor, "project_viewer_create", payload["id"], None, payload)
 
 
@@ -148,26 +144,8 @@ def _record(workspace, actor, action, webwork_id, before, payload, *, note="", e
 def _links_replace(workspace, viewer, payload):
     """Make the viewer's ViewerProject rows exactly the answer's `projects`; returns the snapshot
     extra (the WebWork ids of the projects the viewer sees)."""
-    wanted = viewer_project_ids(payload)
-    projects = local_ids(Project, workspace, wanted)
-    links = {}
-    for link in ViewerProject.objects.filter(viewer=viewer).select_related("project"):
-        project_id = link.project_webwork_id
-        if project_id is None and link.project is not None:
-            project_id = webwork_int(link.project)
-        links[project_id] = link
-    ViewerProject.objects.filter(
-        pk__in=[link.pk for pid, link in links.items() if pid not in wanted]
-    ).delete()
-    for project_id in wanted:
-        link = links.get(project_id)
-        project = projects.get(str(project_id))
-        if link is None:
-            ViewerProject.objects.create(viewer=viewer, project_id=project, project_webwork_id=project_id)
-        elif (link.project_id, link.project_webwork_id) != (project, project_id):
-            link.project_id, link.project_webwork_id = project, project_id
-            link.save(update_fields=["project", "project_webwork_id"])
-    return {"projects": sorted(wanted)}
+    viewer_links_replace(workspace, ProjectViewer.objects.filter(pk=viewer.pk), [payload])
+    return {"projects": sorted(viewer_project_ids(payload))}
 
 
 def _projects(viewer):

@@ -9,47 +9,34 @@ from ..sync.base import local_ids
 from ..sync.time_entries import zone
 from ..sync.time_requests import time_request_fetch_one, time_request_row
 from ..webwork import errors
-from .base import (
-    bulk,
-    context,
-    own_row,
-    record,
-    required_text,
-    service_client,
-    snapshot,
-    state_message,
-    workspace_call,
-)
+from .base import Decisions, Step, bulk, context, required_text, service_client
 
-WHAT = "time request"
 COMMENT_REQUIRED = "Give a reason for the rejection; the member will see it."
 MOVED_ON = "This time request is no longer pending (it is {status})."
 
 
 def time_request_approve(*, workspace, actor, time_request, client=None) -> TimeRequest:
     """Approve a pending time request (WebWork then adds its time as manually added time)."""
-    return _decide(
+    return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
-        time_request=time_request,
+        item=time_request,
         client=client,
         action="time_request_approve",
         verb="approve",
-        outcome="approved",
     )
 
 
 def time_request_reject(*, workspace, actor, time_request, comment, client=None) -> TimeRequest:
     """Reject a pending time request; the comment (required) is shown to the member."""
     comment = required_text(comment, "comment", COMMENT_REQUIRED)
-    return _decide(
+    return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
-        time_request=time_request,
+        item=time_request,
         client=client,
         action="time_request_reject",
         verb="reject",
-        outcome="rejected",
         body={"comment": comment},
         note=comment,
     )
@@ -67,54 +54,12 @@ def time_requests_approve(*, workspace, actor, time_requests, client=None):
         )
 
 
-def _decide(*, workspace, actor, time_request, client, action, verb, outcome, body=None, note=""):
-    row = own_row(TimeRequest, workspace, time_request, WHAT)
-    before = snapshot(row)
-    with service_client(workspace, actor, client) as api:
-        ctx = context(workspace, api)
-
-        def moved_on():
-            payload = _read(ctx, row)
-            return state_message(_status(payload), {"pending"}, MOVED_ON)
-
-        workspace_call(
-            api,
-            "POST",
-            f"time-requests/{row.webwork_id}/{verb}",
-            workspace,
-            json=body,
-            what=WHAT,
-            fields={"comment": ("comment", "comment")},
-            on_invalid=moved_on,
-        )
-        payload = _read(ctx, row)
-    fields = _row(workspace, payload)
-    changes = None
-    if fields is None:
-        changes = {"status": outcome, **({"comment": body["comment"]} if body else {})}
-    return record(
-        workspace=workspace,
-        actor=actor,
-        action=action,
-        model=TimeRequest,
-        object_id=row.webwork_id,
-        before=before,
-        row=fields,
-        changes=changes,
-        note=note,
-    )
-
-
-def _read(ctx, row):
-    around = row.start.astimezone(zone(ctx.workspace.timezone)).date() if row.start else None
+def _read(api, workspace, row):
+    around = row.start.astimezone(zone(workspace.timezone)).date() if row.start else None
     try:
-        return time_request_fetch_one(ctx, row.webwork_id, around)
+        return time_request_fetch_one(context(workspace, api), row.webwork_id, around)
     except errors.WebWorkError:
         return None
-
-
-def _status(payload):
-    return str(payload.get("status") or "").strip().lower() if isinstance(payload, dict) else ""
 
 
 def _row(workspace, payload):
@@ -126,3 +71,20 @@ def _row(workspace, payload):
         projects=local_ids(Project, workspace, [payload.get("project_id")]),
         tasks=local_ids(Task, workspace, [payload.get("task_id")]),
     )
+
+
+DECISIONS = Decisions(
+    model=TimeRequest,
+    what="time request",
+    method="POST",
+    path="time-requests",
+    steps={
+        "approve": Step(frozenset({"pending"}), "approved", MOVED_ON),
+        "reject": Step(frozenset({"pending"}), "rejected", MOVED_ON),
+    },
+    fields={"comment": ("comment", "comment")},
+    kept={"comment": "comment"},
+    read=_read,
+    status=lambda payload: str(payload.get("status") or "").strip().lower(),
+    row=_row,
+)

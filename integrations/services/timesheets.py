@@ -13,28 +13,26 @@ from ..sync.timesheets import timesheet_fetch_one, timesheet_row, timesheet_stat
 from ..webwork import errors
 from .base import (
     BulkResult,
+    Decisions,
     ServiceError,
+    Step,
     context,
     own_row,
-    record,
     required_text,
     service_client,
     snapshot,
-    state_message,
-    workspace_call,
 )
 
-WHAT = "timesheet"
-FIELDS = {"reason": ("reason", "reason")}
 REASON_REQUIRED = "Give a reason for the rejection; the member will see it."
+MOVED_ON = "This timesheet is no longer waiting for approval (it is {status})."
 
 
 def timesheet_approve(*, workspace, actor, timesheet, client=None) -> Timesheet:
     """Approve a submitted timesheet."""
-    return _decide(
+    return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
-        timesheet=timesheet,
+        item=timesheet,
         client=client,
         action="timesheet_approve",
         verb="approve",
@@ -44,10 +42,10 @@ def timesheet_approve(*, workspace, actor, timesheet, client=None) -> Timesheet:
 def timesheet_reject(*, workspace, actor, timesheet, reason, client=None) -> Timesheet:
     """Reject a submitted timesheet; the reason (required) is shown to the member."""
     reason = required_text(reason, "reason", REASON_REQUIRED)
-    return _decide(
+    return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
-        timesheet=timesheet,
+        item=timesheet,
         client=client,
         action="timesheet_reject",
         verb="reject",
@@ -58,10 +56,10 @@ def timesheet_reject(*, workspace, actor, timesheet, reason, client=None) -> Tim
 
 def timesheet_submit(*, workspace, actor, timesheet, client=None) -> Timesheet:
     """Submit an open (or rejected) timesheet for approval."""
-    return _decide(
+    return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
-        timesheet=timesheet,
+        item=timesheet,
         client=client,
         action="timesheet_submit",
         verb="submit",
@@ -70,10 +68,10 @@ def timesheet_submit(*, workspace, actor, timesheet, client=None) -> Timesheet:
 
 def timesheet_unsubmit(*, workspace, actor, timesheet, client=None) -> Timesheet:
     """Take a submitted timesheet back to open, so its member can change it."""
-    return _decide(
+    return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
-        timesheet=timesheet,
+        item=timesheet,
         client=client,
         action="timesheet_unsubmit",
         verb="unsubmit",
@@ -90,103 +88,29 @@ def timesheets_approve(*, workspace, actor, timesheets, client=None) -> list[Bul
             result = BulkResult(item=item)
             results.append(result)
             try:
-                row = own_row(Timesheet, workspace, item, WHAT)
+                row = own_row(Timesheet, workspace, item, DECISIONS.what)
                 before = snapshot(row)
-                _send(api, workspace, row, "approve")
+                DECISIONS.send(api, workspace, row, "approve")
             except ServiceError as exc:
                 result.error, result.field_errors = exc.message, exc.field_errors
                 continue
             approved.append((result, row, before))
         payloads = _read_many(context(workspace, api), [row for _, row, _ in approved])
         for result, row, before in approved:
-            result.row = _record(
+            result.row = DECISIONS.store(
                 workspace, actor, "timesheet_approve", row, before, payloads.get(row.webwork_id), "approve"
             )
     return results
 
 
-# --- One action ---------------------------------------------------------------------------
-
-# What each action needs the timesheet to be, what it makes it, and how a refusal reads when the
-# timesheet has moved on.
-ACTIONS = {
-    "approve": (
-        {"submitted"},
-        "approved",
-        "This timesheet is no longer waiting for approval (it is {status}).",
-    ),
-    "reject": (
-        {"submitted"},
-        "rejected",
-        "This timesheet is no longer waiting for approval (it is {status}).",
-    ),
-    "submit": (
-        {"open", "rejected"},
-        "submitted",
-        "This timesheet cannot be submitted (it is {status}).",
-    ),
-    "unsubmit": (
-        {"submitted"},
-        "open",
-        "This timesheet is not submitted (it is {status}), so it cannot be taken back.",
-    ),
-}
+# --- Reading timesheets again ----------------------------------------------------------------
 
 
-def _decide(*, workspace, actor, timesheet, client, action, verb, body=None, note=""):
-    row = own_row(Timesheet, workspace, timesheet, WHAT)
-    before = snapshot(row)
-    with service_client(workspace, actor, client) as api:
-        _send(api, workspace, row, verb, body)
-        payload = _read(context(workspace, api), row.webwork_id)
-    return _record(workspace, actor, action, row, before, payload, verb, note=note, body=body)
-
-
-def _send(api, workspace, row, verb, body=None):
-    waiting_for, _, sentence = ACTIONS[verb]
-
-    def moved_on():
-        payload = _read(context(workspace, api), row.webwork_id)
-        status = timesheet_status(payload.get("status")) if payload else ""
-        return state_message(status, waiting_for, sentence)
-
-    workspace_call(
-        api,
-        "PUT",
-        f"timesheets/{row.webwork_id}/{verb}",
-        workspace,
-        json=body,
-        what=WHAT,
-        fields=FIELDS,
-        on_invalid=moved_on,
-    )
-
-
-def _read(ctx, webwork_id):
+def _fetch(ctx, webwork_id):
     try:
         return timesheet_fetch_one(ctx, webwork_id)
     except errors.WebWorkError:
         return None
-
-
-def _record(workspace, actor, action, row, before, payload, verb, *, note="", body=None):
-    fields = _row(workspace, payload)
-    changes = None
-    if fields is None:  # accepted, but not read again: what we know, the next sync brings the rest
-        changes = {"status": ACTIONS[verb][1]}
-        if body and "reason" in body:
-            changes["reject_reason"] = body["reason"]
-    return record(
-        workspace=workspace,
-        actor=actor,
-        action=action,
-        model=Timesheet,
-        object_id=row.webwork_id,
-        before=before,
-        row=fields,
-        changes=changes,
-        note=note,
-    )
 
 
 def _row(workspace, payload):
@@ -209,7 +133,7 @@ def _read_many(ctx, rows):
             found.update(_read_listing(ctx, date_from, date_to, set(wanted)))
         for webwork_id in wanted:
             if webwork_id not in found:
-                payload = _read(ctx, webwork_id)
+                payload = _fetch(ctx, webwork_id)
                 if payload is not None:
                     found[webwork_id] = payload
     return found
@@ -235,3 +159,32 @@ def _read_listing(ctx, date_from, date_to, wanted):
     except errors.WebWorkError:
         pass
     return found
+
+
+DECISIONS = Decisions(
+    model=Timesheet,
+    what="timesheet",
+    method="PUT",
+    path="timesheets",
+    # What each decision needs the timesheet to be, what it makes it, and how a refusal reads when
+    # the timesheet has moved on.
+    steps={
+        "approve": Step(frozenset({"submitted"}), "approved", MOVED_ON),
+        "reject": Step(frozenset({"submitted"}), "rejected", MOVED_ON),
+        "submit": Step(
+            frozenset({"open", "rejected"}),
+            "submitted",
+            "This timesheet cannot be submitted (it is {status}).",
+        ),
+        "unsubmit": Step(
+            frozenset({"submitted"}),
+            "open",
+            "This timesheet is not submitted (it is {status}), so it cannot be taken back.",
+        ),
+    },
+    fields={"reason": ("reason", "reason")},
+    kept={"reason": "reject_reason"},
+    read=lambda api, workspace, row: _fetch(context(workspace, api), row.webwork_id),
+    status=lambda payload: timesheet_status(payload.get("status")),
+    row=_row,
+)

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from ..models import SyncRun, Workspace
 from ..webwork.client import WebWorkClient
+from ..webwork.errors import NotFoundError
 
 UPSERT_BATCH = 1000
 
@@ -130,6 +131,75 @@ def replace_all(model, ctx: SyncContext, rows: list[dict], stats: RunStats, **sc
         )
 
 
+def with_ids(items):
+    """The items of a listing that are objects with an id (anything else cannot be mirrored)."""
+    return [p for p in items if isinstance(p, dict) and p.get("id") not in (None, "")]
+
+
+def reread_unlisted(ctx: SyncContext, model, path, payloads, scope, stats: RunStats):
+    """The current rows of `scope` that a narrowed listing (`payloads`) left out, read again one by
+    one (GET <path>?id=...) as WebWork has them now. One WebWork no longer has is not among them,
+    so the scope's rows missing from listing and re-reads together are the ones to mark removed."""
+    listed = {str(p["id"]) for p in payloads}
+    in_scope = model.objects.current().filter(workspace=ctx.workspace, **scope)
+    found = []
+    for webwork_id in [w for w in in_scope.values_list("webwork_id", flat=True) if w not in listed]:
+        try:
+            items = fetch_all(ctx, path, {"id": webwork_id}, stats=stats)
+        except NotFoundError:
+            items = []
+        found.extend(p for p in with_ids(items) if str(p["id"]) == webwork_id)
+    return found
+
+
+def replace_links(
+    workspace, parents, payloads, *, ids_of, model, parent, target, target_model, target_webwork_id
+):
+    """Make the `model` rows that link each of `parents` (current mirror rows, a queryset) to other
+    mirror rows exactly the WebWork ids `ids_of(payload)` of its payload: a task's assignees, the
+    projects a viewer sees.
+
+    A link keeps the WebWork id (`target_webwork_id`) and resolves its `target` foreign key (to a
+    `target_model` row) from the mirror's own rows; it stays empty while the mirror lacks that row.
+    """
+    parent_fk, target_fk = f"{parent}_id", f"{target}_id"
+    parent_pks = dict(parents.values_list("webwork_id", "pk"))
+    wanted_keys = {
+        (parent_pks[str(p["id"])], webwork_id)
+        for p in payloads
+        if str(p["id"]) in parent_pks
+        for webwork_id in ids_of(p)
+    }
+    targets = local_ids(target_model, workspace, {webwork_id for _, webwork_id in wanted_keys})
+    wanted = {(owner, webwork_id): targets.get(str(webwork_id)) for owner, webwork_id in wanted_keys}
+    existing = {}
+    for link in model.objects.filter(**{f"{parent}__in": parents}).select_related(target):
+        webwork_id = getattr(link, target_webwork_id)
+        linked = getattr(link, target)
+        if webwork_id is None and linked is not None:
+            webwork_id = integer(linked.webwork_id)
+        existing[(getattr(link, parent_fk), webwork_id)] = link
+    stale = [link.pk for key, link in existing.items() if key not in wanted]
+    if stale:
+        model.objects.filter(pk__in=stale).delete()
+    model.objects.bulk_create(
+        [
+            model(**{parent_fk: owner, target_webwork_id: webwork_id, target_fk: pk})
+            for (owner, webwork_id), pk in sorted(wanted.items(), key=lambda item: item[0])
+            if (owner, webwork_id) not in existing
+        ]
+    )
+    changed = []
+    for key, link in existing.items():
+        if key not in wanted:
+            continue
+        if (getattr(link, target_fk), getattr(link, target_webwork_id)) != (wanted[key], key[1]):
+            setattr(link, target_fk, wanted[key])
+            setattr(link, target_webwork_id, key[1])
+            changed.append(link)
+    model.objects.bulk_update(changed, [target, target_webwork_id])
+
+
 def local_ids(model, workspace, webwork_ids):
     """{webwork_id: our pk} for the rows of `model` we already have (foreign keys resolve locally)."""
     wanted = {str(w) for w in webwork_ids if w not in (None, "")}
@@ -186,3 +256,15 @@ def calendar_day(value):
         return parse_date(value[:10])
     except ValueError:
         return None
+
+
+def iso_day(day):
+    """A date as a query parameter (None, left out, when not given)."""
+    return day.isoformat() if day else None
+
+
+def range_label(date_from, date_to):
+    """A run's scope for a date range, either end open ("…")."""
+    if date_from is None and date_to is None:
+        return ""
+    return f"{iso_day(date_from) or '…'}..{iso_day(date_to) or '…'}"

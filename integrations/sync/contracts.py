@@ -7,7 +7,17 @@ The list's pagination block may come inside `meta` or at the top level; the clie
 """
 
 from ..models import Contract, Member, Project
-from .base import SyncContext, decimal, fetch_all, integer, local_ids, replace_all, resource_run, text
+from .base import (
+    SyncContext,
+    decimal,
+    fetch_all,
+    integer,
+    local_ids,
+    replace_all,
+    resource_run,
+    text,
+    with_ids,
+)
 
 DEFAULT_WEEKLY_HOURS_LIMIT = 168
 
@@ -37,11 +47,7 @@ def contract_row(payload, *, projects=None, members=None):
 
 def sync_contracts(ctx: SyncContext):
     with resource_run(ctx, "contracts") as stats:
-        payloads = [
-            p
-            for p in fetch_all(ctx, "contracts", stats=stats)
-            if isinstance(p, dict) and p.get("id") not in (None, "")
-        ]
+        payloads = with_ids(fetch_all(ctx, "contracts", stats=stats))
         projects = local_ids(Project, ctx.workspace, {p.get("project_id") for p in payloads})
         members = local_ids(Member, ctx.workspace, {p.get("user_id") for p in payloads})
         rows = [contract_row(p, projects=projects, members=members) for p in payloads]

@@ -13,22 +13,21 @@ re-read on its own (GET /expenses?id=...) and updated, or marked removed if WebW
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
-
 from ..models import Expense, ExpenseCategory, Member, Project
-from ..webwork.errors import NotFoundError
 from .base import (
     SyncContext,
     calendar_day,
     decimal,
     fetch_all,
     integer,
+    iso_day,
     local_ids,
-    mark_removed,
+    range_label,
     replace_all,
+    reread_unlisted,
     resource_run,
     text,
-    upsert,
+    with_ids,
 )
 
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -41,9 +40,7 @@ def expense_category_row(payload):
 
 def sync_expense_categories(ctx: SyncContext):
     with resource_run(ctx, "expense_categories") as stats:
-        rows = [
-            expense_category_row(p) for p in _with_ids(fetch_all(ctx, "expenses/categories", stats=stats))
-        ]
+        rows = [expense_category_row(p) for p in with_ids(fetch_all(ctx, "expenses/categories", stats=stats))]
         replace_all(ExpenseCategory, ctx, rows, stats)
     return stats
 
@@ -111,17 +108,12 @@ def sync_expenses(ctx: SyncContext, date_from=None, date_to=None):
         scope["date__gte"] = date_from
     if date_to is not None:
         scope["date__lte"] = date_to
-    with resource_run(ctx, "expenses", scope=_scope_label(date_from, date_to)) as stats:
-        params = {"date_from": _iso(date_from), "date_to": _iso(date_to)}
-        payloads = _with_ids(fetch_all(ctx, "expenses", params, stats=stats))
+    with resource_run(ctx, "expenses", scope=range_label(date_from, date_to)) as stats:
+        params = {"date_from": iso_day(date_from), "date_to": iso_day(date_to)}
+        payloads = with_ids(fetch_all(ctx, "expenses", params, stats=stats))
         if ranged:
-            payloads += _reread_gone(ctx, payloads, scope, stats)
-        rows = _rows(ctx, payloads)
-        with transaction.atomic():
-            stats.add(upsert(Expense, ctx.workspace, rows, now=ctx.now))
-            stats.removed += mark_removed(
-                Expense, ctx.workspace, (row["webwork_id"] for row in rows), now=ctx.now, **scope
-            )
+            payloads += reread_unlisted(ctx, Expense, "expenses", payloads, scope, stats)
+        replace_all(Expense, ctx, _rows(ctx, payloads), stats, **scope)
     return stats
 
 
@@ -145,31 +137,3 @@ def _rows(ctx, payloads):
         )
         for p in payloads
     ]
-
-
-def _reread_gone(ctx, payloads, scope, stats):
-    """The expenses of the range the listing left out, as WebWork has them now (if at all)."""
-    listed = {str(p["id"]) for p in payloads}
-    in_scope = Expense.objects.current().filter(workspace=ctx.workspace, **scope)
-    found = []
-    for webwork_id in [w for w in in_scope.values_list("webwork_id", flat=True) if w not in listed]:
-        try:
-            items = fetch_all(ctx, "expenses", {"id": webwork_id}, stats=stats)
-        except NotFoundError:
-            items = []
-        found.extend(p for p in _with_ids(items) if str(p["id"]) == webwork_id)
-    return found
-
-
-def _with_ids(items):
-    return [p for p in items if isinstance(p, dict) and p.get("id") not in (None, "")]
-
-
-def _iso(day):
-    return day.isoformat() if day else None
-
-
-def _scope_label(date_from, date_to):
-    if date_from is None and date_to is None:
-        return ""
-    return f"{_iso(date_from) or '…'}..{_iso(date_to) or '…'}"

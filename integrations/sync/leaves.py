@@ -10,21 +10,20 @@ Balances come 20 members a page (the endpoint takes only `page`), one row per me
 type, `webwork_id` "<user id>:<leave type>".
 """
 
-from django.db import transaction
-
 from ..models import LeaveBalance, LeavePolicy, LeaveRequest, Member
-from ..webwork.errors import NotFoundError
 from .base import (
     SyncContext,
     calendar_day,
     fetch_all,
     integer,
+    iso_day,
     local_ids,
-    mark_removed,
+    range_label,
     replace_all,
+    reread_unlisted,
     resource_run,
     text,
-    upsert,
+    with_ids,
 )
 
 
@@ -52,7 +51,7 @@ def leave_policy_row(payload):
 
 def sync_leave_policies(ctx: SyncContext):
     with resource_run(ctx, "leave_policies") as stats:
-        rows = [leave_policy_row(p) for p in _with_ids(fetch_all(ctx, "leaves/policies", stats=stats))]
+        rows = [leave_policy_row(p) for p in with_ids(fetch_all(ctx, "leaves/policies", stats=stats))]
         replace_all(LeavePolicy, ctx, rows, stats)
     return stats
 
@@ -90,35 +89,17 @@ def sync_leave_requests(ctx: SyncContext, status=None, date_from=None, date_to=N
         scope["end_date__gte"] = date_from
     if date_to is not None:
         scope["start_date__lte"] = date_to
-    label = " ".join(filter(None, [status or "", _range_label(date_from, date_to)]))
+    label = " ".join(filter(None, [status or "", range_label(date_from, date_to)]))
     with resource_run(ctx, "leave_requests", scope=label[:40]) as stats:
-        params = {"status": status or None, "date_from": _iso(date_from), "date_to": _iso(date_to)}
-        payloads = _with_ids(fetch_all(ctx, "leaves", params, stats=stats))
+        params = {"status": status or None, "date_from": iso_day(date_from), "date_to": iso_day(date_to)}
+        payloads = with_ids(fetch_all(ctx, "leaves", params, stats=stats))
         if scope:
-            payloads += _reread_left_scope(ctx, payloads, scope, stats)
+            payloads += reread_unlisted(ctx, LeaveRequest, "leaves", payloads, scope, stats)
         members = local_ids(Member, ctx.workspace, {p.get("user_id") for p in payloads})
         policies = local_ids(LeavePolicy, ctx.workspace, {p.get("policy_id") for p in payloads})
         rows = [leave_request_row(p, members=members, policies=policies) for p in payloads]
-        with transaction.atomic():
-            stats.add(upsert(LeaveRequest, ctx.workspace, rows, now=ctx.now))
-            stats.removed += mark_removed(
-                LeaveRequest, ctx.workspace, (row["webwork_id"] for row in rows), now=ctx.now, **scope
-            )
+        replace_all(LeaveRequest, ctx, rows, stats, **scope)
     return stats
-
-
-def _reread_left_scope(ctx, payloads, scope, stats):
-    """The requests of the scope the listing left out, as WebWork has them now (if at all)."""
-    listed = {str(p["id"]) for p in payloads}
-    in_scope = LeaveRequest.objects.current().filter(workspace=ctx.workspace, **scope)
-    found = []
-    for webwork_id in [w for w in in_scope.values_list("webwork_id", flat=True) if w not in listed]:
-        try:
-            items = fetch_all(ctx, "leaves", {"id": webwork_id}, stats=stats)
-        except NotFoundError:
-            items = []
-        found.extend(p for p in _with_ids(items) if str(p["id"]) == webwork_id)
-    return found
 
 
 # --- Balances -------------------------------------------------------------------
@@ -148,24 +129,10 @@ def leave_balance_rows(payload, *, members=None):
 
 def sync_leave_balances(ctx: SyncContext, date_from, date_to):
     date_from, date_to = calendar_day(date_from), calendar_day(date_to)
-    with resource_run(ctx, "leave_balances", scope=_range_label(date_from, date_to)) as stats:
-        params = {"date_from": _iso(date_from), "date_to": _iso(date_to)}
+    with resource_run(ctx, "leave_balances", scope=range_label(date_from, date_to)) as stats:
+        params = {"date_from": iso_day(date_from), "date_to": iso_day(date_to)}
         payloads = [p for p in fetch_all(ctx, "leaves/balances", params, stats=stats) if isinstance(p, dict)]
         members = local_ids(Member, ctx.workspace, {p.get("user_id") for p in payloads})
         rows = [row for p in payloads for row in leave_balance_rows(p, members=members)]
         replace_all(LeaveBalance, ctx, rows, stats)
     return stats
-
-
-def _with_ids(items):
-    return [p for p in items if isinstance(p, dict) and p.get("id") not in (None, "")]
-
-
-def _iso(day):
-    return day.isoformat() if day else None
-
-
-def _range_label(date_from, date_to):
-    if date_from is None and date_to is None:
-        return ""
-    return f"{_iso(date_from) or '…'}..{_iso(date_to) or '…'}"

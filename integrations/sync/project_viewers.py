@@ -12,12 +12,12 @@ from .base import (
     SyncContext,
     fetch_all,
     integer,
-    local_ids,
-    mark_removed,
     moment,
+    replace_all,
+    replace_links,
     resource_run,
     text,
-    upsert,
+    with_ids,
 )
 
 
@@ -43,54 +43,28 @@ def viewer_project_ids(payload):
     return ids
 
 
+def viewer_links_replace(workspace, viewers, payloads):
+    """Make the ViewerProject rows of `viewers` (current rows) exactly their payloads' `projects`."""
+    replace_links(
+        workspace,
+        viewers,
+        payloads,
+        ids_of=viewer_project_ids,
+        model=ViewerProject,
+        parent="viewer",
+        target="project",
+        target_model=Project,
+        target_webwork_id="project_webwork_id",
+    )
+
+
 def sync_project_viewers(ctx: SyncContext):
     with resource_run(ctx, "project_viewers") as stats:
-        payloads = [
-            p
-            for p in fetch_all(ctx, "project-viewers", stats=stats)
-            if isinstance(p, dict) and p.get("id") not in (None, "")
-        ]
+        payloads = with_ids(fetch_all(ctx, "project-viewers", stats=stats))
         rows = [project_viewer_row(p) for p in payloads]
         with transaction.atomic():
-            stats.add(upsert(ProjectViewer, ctx.workspace, rows, now=ctx.now))
-            stats.removed += mark_removed(
-                ProjectViewer, ctx.workspace, (row["webwork_id"] for row in rows), now=ctx.now
-            )
-            _replace_links(ctx, payloads)
+            replace_all(ProjectViewer, ctx, rows, stats)
+            # After the upsert, the current viewers are the listed ones.
+            viewers = ProjectViewer.objects.current().filter(workspace=ctx.workspace)
+            viewer_links_replace(ctx.workspace, viewers, payloads)
     return stats
-
-
-def _replace_links(ctx, payloads):
-    """Make the ViewerProject rows of the listed viewers exactly their `projects`."""
-    current = ProjectViewer.objects.current().filter(workspace=ctx.workspace)
-    viewers = dict(current.values_list("webwork_id", "pk"))  # after the upsert: the listed ones
-    wanted_keys = {
-        (viewers[str(p["id"])], project_id)
-        for p in payloads
-        if str(p["id"]) in viewers
-        for project_id in viewer_project_ids(p)
-    }
-    projects = local_ids(Project, ctx.workspace, {project_id for _, project_id in wanted_keys})
-    wanted = {(viewer, project_id): projects.get(str(project_id)) for viewer, project_id in wanted_keys}
-    existing = {}
-    for link in ViewerProject.objects.filter(viewer__in=current).select_related("project"):
-        project_id = link.project_webwork_id
-        if project_id is None and link.project is not None:
-            project_id = integer(link.project.webwork_id)
-        existing[(link.viewer_id, project_id)] = link
-    stale = [link.pk for key, link in existing.items() if key not in wanted]
-    if stale:
-        ViewerProject.objects.filter(pk__in=stale).delete()
-    ViewerProject.objects.bulk_create(
-        [
-            ViewerProject(viewer_id=viewer, project_webwork_id=project_id, project_id=project)
-            for (viewer, project_id), project in sorted(wanted.items(), key=lambda item: item[0])
-            if (viewer, project_id) not in existing
-        ]
-    )
-    changed = []
-    for key, link in existing.items():
-        if key in wanted and (link.project_id, link.project_webwork_id) != (wanted[key], key[1]):
-            link.project_id, link.project_webwork_id = wanted[key], key[1]
-            changed.append(link)
-    ViewerProject.objects.bulk_update(changed, ["project", "project_webwork_id"])

@@ -1,7 +1,17 @@
 """Projects: GET /projects, one request per 100 projects, archived ones included (status 0)."""
 
 from ..models import Project
-from .base import SyncContext, calendar_day, decimal, fetch_all, integer, replace_all, resource_run, text
+from .base import (
+    SyncContext,
+    calendar_day,
+    decimal,
+    fetch_all,
+    integer,
+    replace_all,
+    resource_run,
+    text,
+    with_ids,
+)
 
 
 def project_row(payload):
@@ -24,7 +34,6 @@ def project_row(payload):
 
 def sync_projects(ctx: SyncContext):
     with resource_run(ctx, "projects") as stats:
-        payloads = fetch_all(ctx, "projects", stats=stats)
-        rows = [project_row(p) for p in payloads if isinstance(p, dict) and p.get("id") not in (None, "")]
+        rows = [project_row(p) for p in with_ids(fetch_all(ctx, "projects", stats=stats))]
         replace_all(Project, ctx, rows, stats)
     return stats

@@ -20,11 +20,12 @@ from .base import (
     fetch_all,
     integer,
     local_ids,
-    mark_removed,
     moment,
+    replace_all,
+    replace_links,
     resource_run,
     text,
-    upsert,
+    with_ids,
 )
 
 DEFAULT_PRIORITY = 30  # Normal
@@ -86,7 +87,7 @@ def sync_tasks(ctx: SyncContext, project_webwork_ids=None):
 
 
 def _replace_project_tasks(ctx, project_webwork_id, payloads, stats):
-    payloads = [p for p in payloads if isinstance(p, dict) and p.get("id") not in (None, "")]
+    payloads = with_ids(payloads)
     projects = local_ids(Project, ctx.workspace, [project_webwork_id])
     rows = []
     for payload in payloads:
@@ -96,51 +97,22 @@ def _replace_project_tasks(ctx, project_webwork_id, payloads, stats):
         row["project_id"] = projects.get(project_webwork_id)
         rows.append(row)
     with transaction.atomic():
-        stats.add(upsert(Task, ctx.workspace, rows, now=ctx.now))
-        stats.removed += mark_removed(
-            Task,
-            ctx.workspace,
-            (row["webwork_id"] for row in rows),
-            now=ctx.now,
-            project_webwork_id=integer(project_webwork_id),
+        replace_all(Task, ctx, rows, stats, project_webwork_id=integer(project_webwork_id))
+        # The TaskAssignee rows of the project's current tasks: exactly their `assignees`.
+        tasks = Task.objects.current().filter(
+            workspace=ctx.workspace, project_webwork_id=integer(project_webwork_id)
         )
-        _replace_assignees(ctx, integer(project_webwork_id), payloads)
-
-
-def _replace_assignees(ctx, project_webwork_id, payloads):
-    """Make the TaskAssignee rows of the project's current tasks exactly their `assignees`."""
-    current = Task.objects.current().filter(workspace=ctx.workspace, project_webwork_id=project_webwork_id)
-    tasks = dict(current.values_list("webwork_id", "pk"))
-    wanted_keys = {
-        (tasks[str(p["id"])], user_id)
-        for p in payloads
-        if str(p["id"]) in tasks
-        for user_id in assignee_ids(p)
-    }
-    members = local_ids(Member, ctx.workspace, {user_id for _, user_id in wanted_keys})
-    wanted = {(task, user_id): members.get(str(user_id)) for task, user_id in wanted_keys}
-    existing = {}
-    for assignee in TaskAssignee.objects.filter(task__in=current).select_related("member"):
-        user_id = assignee.user_webwork_id
-        if user_id is None and assignee.member is not None:
-            user_id = integer(assignee.member.webwork_id)
-        existing[(assignee.task_id, user_id)] = assignee
-    stale = [assignee.pk for key, assignee in existing.items() if key not in wanted]
-    if stale:
-        TaskAssignee.objects.filter(pk__in=stale).delete()
-    TaskAssignee.objects.bulk_create(
-        [
-            TaskAssignee(task_id=task, user_webwork_id=user_id, member_id=member)
-            for (task, user_id), member in sorted(wanted.items(), key=lambda item: item[0])
-            if (task, user_id) not in existing
-        ]
-    )
-    changed = []
-    for key, assignee in existing.items():
-        if key in wanted and (assignee.member_id, assignee.user_webwork_id) != (wanted[key], key[1]):
-            assignee.member_id, assignee.user_webwork_id = wanted[key], key[1]
-            changed.append(assignee)
-    TaskAssignee.objects.bulk_update(changed, ["member", "user_webwork_id"])
+        replace_links(
+            ctx.workspace,
+            tasks,
+            payloads,
+            ids_of=assignee_ids,
+            model=TaskAssignee,
+            parent="task",
+            target="member",
+            target_model=Member,
+            target_webwork_id="user_webwork_id",
+        )
 
 
 def _remove_tasks_of_other_projects(ctx, project_webwork_ids):

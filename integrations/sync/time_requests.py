@@ -23,6 +23,7 @@ from .base import (
     resource_run,
     text,
     upsert,
+    with_ids,
 )
 from .time_entries import today_in, unique_rows, zone
 
@@ -139,7 +140,7 @@ def sync_time_requests(ctx: SyncContext, status=None, date_from=None, date_to=No
             params["status"] = status
         payloads = fetch_all(ctx, "time-requests", params, stats=stats)
         rows = _rows(ctx, payloads)
-        listed = {str(p.get("id")) for p in payloads if isinstance(p, dict) and p.get("id") not in (None, "")}
+        listed = {str(p["id"]) for p in with_ids(payloads)}
         local = TimeRequest.objects.current().filter(workspace=ctx.workspace)
         scoped = local.filter(_local_scope(ctx, status, date_from, date_to)).values_list(
             "webwork_id", "start"

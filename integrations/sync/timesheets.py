@@ -23,6 +23,7 @@ from .base import (
     resource_run,
     text,
     upsert,
+    with_ids,
 )
 from .time_entries import unique_rows
 
@@ -133,7 +134,7 @@ def sync_timesheets(ctx: SyncContext, status=None, date_from=None, date_to=None)
         params = {key: str(value) for key, value in params.items() if value}
         payloads = _list(ctx, params, stats)
         rows = _rows(ctx, payloads)
-        listed = {str(p.get("id")) for p in payloads if isinstance(p, dict) and p.get("id") not in (None, "")}
+        listed = {str(p["id"]) for p in with_ids(payloads)}
         local = Timesheet.objects.current().filter(workspace=ctx.workspace)
         gone = []
         if params:

@@ -5,7 +5,7 @@ the mirror (not in `raw` either).
 """
 
 from ..models import WebhookRegistration
-from .base import SyncContext, fetch_all, replace_all, resource_run, text
+from .base import SyncContext, fetch_all, replace_all, resource_run, text, with_ids
 
 SECRET_FIELDS = frozenset({"token", "secret"})
 
@@ -24,11 +24,6 @@ def webhook_registration_row(payload):
 
 def sync_webhook_registrations(ctx: SyncContext):
     with resource_run(ctx, "webhook_registrations") as stats:
-        payloads = fetch_all(ctx, "webhooks", stats=stats)
-        rows = [
-            webhook_registration_row(p)
-            for p in payloads
-            if isinstance(p, dict) and p.get("id") not in (None, "")
-        ]
+        rows = [webhook_registration_row(p) for p in with_ids(fetch_all(ctx, "webhooks", stats=stats))]
         replace_all(WebhookRegistration, ctx, rows, stats)
     return stats

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..models import WebhookRegistration, Workspace
-from ..sync.base import text, upsert
+from ..sync.base import text, upsert, with_ids
 from ..sync.webhooks import webhook_registration_row
 from ..webwork import errors
 from .handlers import EVENTS
@@ -40,11 +40,7 @@ def _events_of(registration):
 
 
 def _registrations(client, workspace):
-    return [
-        item
-        for item in client.iter_items("webhooks", {"workspace_id": workspace.webwork_id})
-        if isinstance(item, dict) and item.get("id") not in (None, "")
-    ]
+    return with_ids(client.iter_items("webhooks", {"workspace_id": workspace.webwork_id}))
 
 
 def _delete(client, workspace, webhook_id):

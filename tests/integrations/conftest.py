@@ -149,6 +149,12 @@ def sandbox_transport():
 
 
 @pytest.fixture
+def wsgi(sandbox_transport):
+    """Client settings that reach the sandbox in process (real HTTP semantics, over WSGI)."""
+    return {"base_url": SANDBOX_API, "transport": sandbox_transport, "sleep": lambda seconds: None}
+
+
+@pytest.fixture
 def make_client(sandbox_transport):
     """A WebWorkClient for a sandbox user, sleeping not at all unless told."""
     clients = []

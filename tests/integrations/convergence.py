@@ -236,16 +236,6 @@ def _id(value):
     return None if value is None else str(value)
 
 
-def _second(value):
-    return None if value is None else value.replace(microsecond=0)
-
-
-def _sandbox_viewer_role():
-    from integrations.sandbox.models.accounts import Role
-
-    return Role.PROJECT_VIEWER
-
-
 @check("projects")
 def projects(workspace):
     theirs = {

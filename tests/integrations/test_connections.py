@@ -33,7 +33,7 @@ from integrations.sandbox.oauth.services import (
 )
 from integrations.sandbox.tokens import personal_token_issue
 from integrations.webwork import errors
-from tests.integrations.conftest import SANDBOX_API, make_user
+from tests.integrations.conftest import make_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 live = pytest.mark.django_db(databases=["default", "sandbox"], transaction=True)
@@ -77,10 +77,6 @@ def signed_in(live_webwork, user):
 def refreshes_spent(user):
     """How many refresh tokens of `user` the sandbox has exchanged (each refresh spends one)."""
     return RefreshToken.objects.filter(user=user, used_at__isnull=False).count()
-
-
-def wsgi(sandbox_transport):
-    return {"base_url": SANDBOX_API, "transport": sandbox_transport, "sleep": lambda seconds: None}
 
 
 def accesses_of(connection):
@@ -271,26 +267,26 @@ def test_a_401_refreshes_once_and_retries_once(world, live_webwork):
 # --- personal access tokens ------------------------------------------------------------------
 
 
-def test_a_personal_token_becomes_a_connection_without_refresh(world, sandbox_transport):
+def test_a_personal_token_becomes_a_connection_without_refresh(world, wsgi):
     raw, _ = personal_token_issue(user=world.owner)
 
-    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi(sandbox_transport))
+    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi)
 
     assert connection.kind == Connection.Kind.PERSONAL
     assert (connection.refresh_token, connection.expires_at) == ("", None)
     assert connection.user.username == f"webwork-{world.owner.id}"
     assert connection.email == "owner@acme.test"
     assert accesses_of(connection) == {"Acme Studio": ("Owner", True)}
-    with connection_client(connection, **wsgi(sandbox_transport)) as client:
+    with connection_client(connection, **wsgi) as client:
         assert client.get("workspaces").status == 200
 
 
-def test_a_refused_personal_token_marks_the_connection(world, sandbox_transport):
+def test_a_refused_personal_token_marks_the_connection(world, wsgi):
     raw, token = personal_token_issue(user=world.owner)
-    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi(sandbox_transport))
+    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi)
     AccessToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
 
-    with connection_client(connection, **wsgi(sandbox_transport)) as client, pytest.raises(errors.AuthError):
+    with connection_client(connection, **wsgi) as client, pytest.raises(errors.AuthError):
         client.get("workspaces")
 
     stored = Connection.objects.get(pk=connection.pk)
@@ -299,29 +295,29 @@ def test_a_refused_personal_token_marks_the_connection(world, sandbox_transport)
     assert client.requests_made == 1
 
 
-def test_a_wrong_personal_token_is_refused_and_nothing_is_stored(world, sandbox_transport):
+def test_a_wrong_personal_token_is_refused_and_nothing_is_stored(world, wsgi):
     with pytest.raises(errors.AuthError):
-        connection_from_personal_token(token="wwpat_not-a-token", client_kwargs=wsgi(sandbox_transport))
+        connection_from_personal_token(token="wwpat_not-a-token", client_kwargs=wsgi)
 
     assert not Connection.objects.exists()
 
 
-def test_a_user_who_manages_nothing_gets_a_placeholder_email(world, sandbox_transport):
+def test_a_user_who_manages_nothing_gets_a_placeholder_email(world, wsgi):
     raw, _ = personal_token_issue(user=world.alice)
 
-    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi(sandbox_transport))
+    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi)
 
     assert connection.email == ""
     assert connection.user.email == f"webwork-{world.alice.id}@users.webwork.invalid"
     assert accesses_of(connection) == {"Acme Studio": ("Regular User", False)}
 
 
-def test_an_account_in_no_workspace_cannot_connect(world, sandbox_transport):
+def test_an_account_in_no_workspace_cannot_connect(world, wsgi):
     loner = make_user("loner@nowhere.test", "Lone", "Ranger")
     raw, _ = personal_token_issue(user=loner)
 
     with pytest.raises(NoWorkspaceError):
-        connection_from_personal_token(token=raw, client_kwargs=wsgi(sandbox_transport))
+        connection_from_personal_token(token=raw, client_kwargs=wsgi)
 
     assert not Connection.objects.exists()
 
@@ -329,9 +325,9 @@ def test_an_account_in_no_workspace_cannot_connect(world, sandbox_transport):
 # --- workspace access ----------------------------------------------------------------------------
 
 
-def test_access_follows_roles_and_drops_what_webwork_no_longer_lists(world, sandbox_transport):
+def test_access_follows_roles_and_drops_what_webwork_no_longer_lists(world, wsgi):
     raw, _ = personal_token_issue(user=world.manager)
-    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi(sandbox_transport))
+    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi)
     acme = Workspace.objects.get(webwork_id=world.acme.id)
     acme.sync_connection = connection
     acme.save()
@@ -340,7 +336,7 @@ def test_access_follows_roles_and_drops_what_webwork_no_longer_lists(world, sand
     world.acme.name = "Acme Studio GmbH"
     world.acme.save()
 
-    workspace_access_refresh(connection, client_kwargs=wsgi(sandbox_transport))
+    workspace_access_refresh(connection, client_kwargs=wsgi)
 
     assert accesses_of(connection) == {"Acme Studio GmbH": ("Team manager", False)}
     acme.refresh_from_db()
@@ -348,28 +344,28 @@ def test_access_follows_roles_and_drops_what_webwork_no_longer_lists(world, sand
     assert Workspace.objects.filter(webwork_id=world.globex.id).exists()  # the tenant row stays
 
 
-def test_an_inactive_membership_cannot_manage(world, sandbox_transport):
+def test_an_inactive_membership_cannot_manage(world, wsgi):
     Membership.objects.filter(workspace=world.acme, user=world.manager).update(status="inactive")
     raw, _ = personal_token_issue(user=world.manager)
 
-    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi(sandbox_transport))
+    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi)
 
     assert accesses_of(connection)["Acme Studio"] == ("Executive manager", False)
 
 
-def test_workspace_client_uses_the_sync_connection_then_another_manager(world, sandbox_transport):
+def test_workspace_client_uses_the_sync_connection_then_another_manager(world, wsgi):
     owner = connection_from_personal_token(
-        token=personal_token_issue(user=world.owner)[0], client_kwargs=wsgi(sandbox_transport)
+        token=personal_token_issue(user=world.owner)[0], client_kwargs=wsgi
     )
     manager = connection_from_personal_token(
-        token=personal_token_issue(user=world.manager)[0], client_kwargs=wsgi(sandbox_transport)
+        token=personal_token_issue(user=world.manager)[0], client_kwargs=wsgi
     )
     acme = Workspace.objects.get(webwork_id=world.acme.id)
     acme.sync_connection = manager
     acme.save()
 
     def acting_user():
-        with workspace_client(acme, **wsgi(sandbox_transport)) as client:
+        with workspace_client(acme, **wsgi) as client:
             return client.get("workspaces").data[0]["user_id"]
 
     assert acting_user() == world.manager.id

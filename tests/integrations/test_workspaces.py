@@ -18,18 +18,11 @@ from integrations.sandbox.tokens import personal_token_issue
 from integrations.sync import orchestrator
 from integrations.sync.plan import SYNCS, sync_function, sync_progress
 from integrations.workspaces import connection_workspaces_connect, workspace_connect, workspace_disconnect
-from tests.integrations.conftest import SANDBOX_API
 from tests.integrations.convergence import CHECKS, assert_converged
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
 SYNC_TASK = "integrations.tasks.workspace_sync_task"
-
-
-@pytest.fixture
-def wsgi(sandbox_transport):
-    """Client settings that reach the sandbox in process (real HTTP semantics, over WSGI)."""
-    return {"base_url": SANDBOX_API, "transport": sandbox_transport, "sleep": lambda seconds: None}
 
 
 @pytest.fixture

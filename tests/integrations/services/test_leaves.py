@@ -1,9 +1,6 @@
 """Approving and rejecting leave requests, one by one and in bulk."""
 
-from datetime import date
-
 import pytest
-from django.utils import timezone
 
 from integrations.models import AuditEvent, LeaveRequest
 from integrations.sandbox import models as sandbox
@@ -11,14 +8,9 @@ from integrations.services import ServiceError, leave_approve, leave_reject, lea
 from integrations.sync.leaves import sync_leave_policies, sync_leave_requests
 from integrations.sync.members import sync_members
 from tests.integrations.convergence import assert_converged
+from tests.integrations.helpers import weekday
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-YEAR = timezone.localdate().year
-
-
-def weekday(week, number=1):
-    return date.fromisocalendar(YEAR, week, number)
 
 
 @pytest.fixture

@@ -1,10 +1,8 @@
 """Approving and rejecting time requests, one by one and in bulk."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from integrations.models import AuditEvent, TimeRequest
 from integrations.sandbox import models as sandbox
@@ -18,15 +16,9 @@ from integrations.services import (
 from integrations.sync.members import sync_members
 from integrations.sync.time_requests import sync_time_requests
 from tests.integrations.convergence import assert_converged
+from tests.integrations.helpers import days_ago, status_at_webwork
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def days_ago(days, hour=9):
-    day = timezone.now().astimezone(BERLIN).date() - timedelta(days=days)
-    return datetime.combine(day, time(hour), tzinfo=BERLIN)
 
 
 @pytest.fixture
@@ -46,11 +38,6 @@ def requests(world, ctx):
     sync_members(ctx)
     sync_time_requests(ctx)
     return {name: (req, TimeRequest.objects.get(webwork_id=str(req.id))) for name, req in made.items()}
-
-
-def status_at_webwork(time_request):
-    time_request.refresh_from_db()
-    return time_request.status
 
 
 def test_approving_adds_the_time_at_webwork_and_updates_the_mirror(

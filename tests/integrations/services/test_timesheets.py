@@ -1,10 +1,8 @@
 """Approving, rejecting, submitting and unsubmitting timesheets, one by one and in bulk."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from integrations.models import AuditEvent, Timesheet
 from integrations.sandbox import models as sandbox
@@ -20,21 +18,16 @@ from integrations.services import (
 from integrations.sync.members import sync_members
 from integrations.sync.timesheets import sync_timesheets
 from tests.integrations.convergence import assert_converged
+from tests.integrations.helpers import at, berlin_today, status_at_webwork
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def at(day, hour):
-    return datetime.combine(day, time(hour), tzinfo=BERLIN)
 
 
 @pytest.fixture
 def weeks(world, ctx):
     """Alice and Bob have time in the last two weeks; Alice's two timesheets and Bob's older one
     are submitted, Bob's current one is open. The mirror has them all."""
-    today = timezone.now().astimezone(BERLIN).date()
+    today = berlin_today()
     monday = today - timedelta(days=today.weekday())
     last_monday = monday - timedelta(days=7)
     for week_start in (last_monday, monday):
@@ -53,11 +46,6 @@ def weeks(world, ctx):
         "bob_this": sheets[(world.bob.id, monday)],
     }
     return {name: (sheet, Timesheet.objects.get(webwork_id=str(sheet.id))) for name, sheet in named.items()}
-
-
-def status_at_webwork(sheet):
-    sheet.refresh_from_db()
-    return sheet.status
 
 
 def test_approving_changes_webwork_the_mirror_and_records_who_did_it(

@@ -3,30 +3,22 @@
 from datetime import date
 
 import pytest
-from django.utils import timezone
 
 from integrations.models import LeaveBalance, LeavePolicy, LeaveRequest, SyncRun
 from integrations.sandbox import models as sandbox
 from integrations.sandbox.models.accounts import Role
-from integrations.sandbox.tokens import access_token_issue
 from integrations.sync.base import SyncContext
 from integrations.sync.leaves import sync_leave_balances, sync_leave_policies, sync_leave_requests
 from integrations.sync.members import sync_members
 from integrations.webwork.errors import ServerError
 from tests.integrations.convergence import assert_converged
+from tests.integrations.helpers import YEAR, faults_from_request, weekday
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-YEAR = timezone.localdate().year
 
 
 def day(month, day_of_month):
     return date(YEAR, month, day_of_month)
-
-
-def weekday(week, number=1):
-    """Monday (1) to Friday (5) of an ISO week of this year: leaves whose working days are known."""
-    return date.fromisocalendar(YEAR, week, number)
 
 
 @pytest.fixture
@@ -154,21 +146,6 @@ def test_a_missing_member_or_policy_is_recorded_not_fetched(world, leaves, mirro
     bob = LeaveRequest.objects.get(webwork_id=str(leaves["bob_pending"].id))
     assert (bob.member, bob.policy) == (None, None)
     assert (bob.user_webwork_id, bob.policy_webwork_id) == (world.bob.id, leaves["unpaid"].id)
-
-
-def faults_from_request(user, number):
-    """A token source that switches the sandbox's 500s on from the `number`th request."""
-    raw, _ = access_token_issue(user=user)
-    sent = 0
-
-    def get_token():
-        nonlocal sent
-        sent += 1
-        if sent == number:
-            sandbox.FaultSettings.objects.update_or_create(pk=1, defaults={"server_error_rate": 1.0})
-        return raw
-
-    return get_token
 
 
 def test_a_failure_while_rereading_keeps_the_previous_state_and_a_clean_resync_converges(

@@ -7,13 +7,13 @@ from django.utils import timezone
 
 from integrations.models import SyncRun, Task, TaskAssignee
 from integrations.sandbox import models as sandbox
-from integrations.sandbox.tokens import access_token_issue
 from integrations.sync.base import SyncContext
 from integrations.sync.members import sync_members
 from integrations.sync.projects import sync_projects
 from integrations.sync.tasks import sync_tasks
 from integrations.webwork.errors import ServerError
 from tests.integrations.convergence import assert_converged
+from tests.integrations.helpers import faults_from_request
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -167,21 +167,6 @@ def test_a_project_with_more_than_a_hundred_tasks_costs_a_request_per_hundred(
     assert_converged(mirror_workspace, "tasks")
     assert (stats.created, stats.pages) == (121, 3)
     assert SyncRun.objects.get(resource="tasks").requests == 3
-
-
-def faults_from_request(user, number):
-    """A token source that switches the sandbox's 500s on from the `number`th request."""
-    raw, _ = access_token_issue(user=user)
-    sent = 0
-
-    def get_token():
-        nonlocal sent
-        sent += 1
-        if sent == number:
-            sandbox.FaultSettings.objects.update_or_create(pk=1, defaults={"server_error_rate": 1.0})
-        return raw
-
-    return get_token
 
 
 def test_a_failure_mid_sync_keeps_each_project_consistent_and_a_clean_resync_converges(

@@ -2,7 +2,7 @@
 replaced atomically, running trackers as "who is working now"."""
 
 import math
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,18 +23,9 @@ from integrations.sync.time_entries import (
 )
 from integrations.webwork.errors import ServerError
 from tests.integrations.convergence import assert_converged
+from tests.integrations.helpers import at, berlin_today, faults_from_request
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def berlin_today():
-    return timezone.now().astimezone(BERLIN).date()
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN)
 
 
 def record(world, user, day, start_hour, end_hour, assignment=None, note=None):
@@ -157,20 +148,6 @@ def test_a_date_costs_one_request_per_100_members(world, mirror_workspace, sync_
     assert_converged(mirror_workspace, "time_entries")
 
 
-def client_failing_after(make_client, user, requests):
-    """A client whose sandbox starts answering 500 from request number `requests` + 1 on."""
-    raw, _ = access_token_issue(user=user)
-    sent = []
-
-    def get_token():
-        sent.append(1)
-        if len(sent) == requests + 1:
-            sandbox.FaultSettings.objects.update_or_create(pk=1, defaults={"server_error_rate": 1.0})
-        return raw
-
-    return make_client(user, get_token=get_token)
-
-
 def test_a_failed_date_keeps_earlier_dates_and_its_own_previous_state(
     world, mirror_workspace, make_client, sync_context, days, entries
 ):
@@ -180,7 +157,8 @@ def test_a_failed_date_keeps_earlier_dates_and_its_own_previous_state(
     timekeeping.time_entry_update(second, activity_description="Changed on day two")
     timekeeping.time_entry_delete(entries[(days[1], "bob")])
     failing = SyncContext(
-        workspace=mirror_workspace, client=client_failing_after(make_client, world.owner, 1)
+        workspace=mirror_workspace,
+        client=make_client(world.owner, get_token=faults_from_request(world.owner, 2)),
     )
 
     with pytest.raises(ServerError):

@@ -1,26 +1,18 @@
 """Syncing time requests: a dated window (R requires one), and the pending queue, which re-reads
 what left it."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from integrations.models import Member, SyncRun, TimeRequest
 from integrations.sandbox import timekeeping
 from integrations.sync.members import sync_members
 from integrations.sync.time_requests import sync_time_requests, time_request_row
 from tests.integrations.convergence import assert_converged
+from tests.integrations.helpers import days_ago
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def days_ago(days, hour=9):
-    day = timezone.now().astimezone(BERLIN).date() - timedelta(days=days)
-    return datetime.combine(day, time(hour), tzinfo=BERLIN)
 
 
 def ask(world, user, start, hours=2, note=None):

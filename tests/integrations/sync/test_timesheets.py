@@ -1,10 +1,8 @@
 """Syncing timesheets: the whole list, and the approval queue, which re-reads what left it."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from integrations.models import SyncRun, Timesheet
 from integrations.sandbox import models as sandbox
@@ -12,21 +10,16 @@ from integrations.sandbox import timekeeping
 from integrations.sync.members import sync_members
 from integrations.sync.timesheets import sync_timesheets, timesheet_row
 from tests.integrations.convergence import assert_converged
+from tests.integrations.helpers import at, berlin_today
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def at(day, hour):
-    return datetime.combine(day, time(hour), tzinfo=BERLIN)
 
 
 @pytest.fixture
 def weeks(world):
     """Alice and Bob have time in the last two weeks; both of Alice's timesheets and Bob's older
     one are submitted."""
-    today = timezone.now().astimezone(BERLIN).date()
+    today = berlin_today()
     monday = today - timedelta(days=today.weekday())
     last_monday = monday - timedelta(days=7)
     project = sandbox.Project.objects.create(workspace=world.acme, owner=world.owner, name="Website", rate=80)

@@ -1,0 +1,53 @@
+"""Helpers shared by the integration tests: Acme's local time, the dates the fixtures use, and
+the sandbox's faults switched on mid-run."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from integrations.sandbox import models as sandbox
+from integrations.sandbox.tokens import access_token_issue
+
+BERLIN = ZoneInfo("Europe/Berlin")  # Acme's time zone
+YEAR = timezone.localdate().year
+
+
+def berlin_today():
+    return timezone.now().astimezone(BERLIN).date()
+
+
+def at(day, hour, minute=0):
+    """`day` at `hour`:`minute` in Acme's time zone."""
+    return datetime.combine(day, time(hour, minute), tzinfo=BERLIN)
+
+
+def days_ago(days, hour=9):
+    """`hour` o'clock `days` days before today, in Acme's time zone."""
+    return at(berlin_today() - timedelta(days=days), hour)
+
+
+def weekday(week, number=1):
+    """Monday (1) to Friday (5) of an ISO week of this year: leaves whose working days are known."""
+    return date.fromisocalendar(YEAR, week, number)
+
+
+def status_at_webwork(obj):
+    """The status the sandbox holds now for `obj` (a sandbox row)."""
+    obj.refresh_from_db()
+    return obj.status
+
+
+def faults_from_request(user, number):
+    """A token source that switches the sandbox's 500s on from the `number`th request."""
+    raw, _ = access_token_issue(user=user)
+    sent = 0
+
+    def get_token():
+        nonlocal sent
+        sent += 1
+        if sent == number:
+            sandbox.FaultSettings.objects.update_or_create(pk=1, defaults={"server_error_rate": 1.0})
+        return raw
+
+    return get_token
