@@ -1,0 +1,148 @@
+"""`manage.py bench sync|upsert|memory|intake|all`: the performance figures of docs/performance.md.
+
+Every run uses throwaway databases made the way the test runner makes them (fresh SQLite files or
+PostgreSQL `test_` databases), seeded and dropped by the run: the developer's data is never read
+or written. The sync benchmarks talk to the embedded sandbox over HTTP in this process, so they
+need it on: `DJANGO_DEBUG=1 python manage.py bench sync`.
+
+    python manage.py bench sync --scale medium [--seed N] [--rate R] [--window S]
+    python manage.py bench upsert [--rows N]
+    python manage.py bench memory [--scale medium] [--few 5] [--many 40]
+    python manage.py bench intake [--n 500]
+    python manage.py bench all --scale medium
+
+Each benchmark prints one aligned table to stdout (progress goes to stderr), each figure beside its
+target; with --check the command fails when a target is missed, after printing every table.
+"""
+
+import time
+import warnings
+
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations.bench.environment import (
+    BenchSetupError,
+    in_process_transport,
+    quiet_queue_log,
+    run_settings,
+    sandbox_required,
+    throwaway_databases,
+)
+
+BENCHMARKS = ("sync", "upsert", "memory", "intake")
+NEEDS_SANDBOX = {"sync", "memory"}
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure Clockroom on throwaway databases: a full sync of the seeded sandbox (requests planned vs "
+        "made, 429s, the naive plan's cost), upsert vs bulk_create, a sync's peak memory, and the webhook "
+        "intake's latency. See docs/performance.md."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("benchmark", choices=[*BENCHMARKS, "all"])
+        parser.add_argument(
+            "--scale", choices=["small", "medium", "large"], default="medium", help="Sandbox seed scale."
+        )
+        parser.add_argument("--seed", type=int, default=1, help="The sandbox seed (default 1).")
+        parser.add_argument(
+            "--rate",
+            type=int,
+            default=60,
+            help="Requests per window, for the client's limiter and the sandbox's limit alike (default 60).",
+        )
+        parser.add_argument(
+            "--window",
+            type=int,
+            default=10,
+            help=(
+                "The rate-limit window in seconds, for both (default 10: WebWork's minute shortened, "
+                "still tight enough that the limiter has to wait)."
+            ),
+        )
+        parser.add_argument("--rows", type=int, default=20_000, help="Rows for `upsert` (default 20000).")
+        parser.add_argument("--few", type=int, default=5, help="Dates of the small `memory` run (default 5).")
+        parser.add_argument(
+            "--many", type=int, default=40, help="Dates of the large `memory` run (default 40)."
+        )
+        parser.add_argument("--n", type=int, default=500, help="Deliveries for `intake` (default 500).")
+        parser.add_argument(
+            "--check", action="store_true", help="Fail (exit status 1) when a figure misses its target."
+        )
+
+    def handle(self, *args, benchmark, **options):
+        chosen = list(BENCHMARKS) if benchmark == "all" else [benchmark]
+        self._check(options)
+        verbose = options["verbosity"] >= 2
+        # Django runs with DEBUG off here; static files are not what is measured.
+        warnings.filterwarnings("ignore", message="No directory at: .*staticfiles")
+        try:
+            if NEEDS_SANDBOX & set(chosen):
+                sandbox_required()
+            started = time.monotonic()
+            self.say("Creating throwaway databases...")
+            with throwaway_databases() as names:
+                self.say("  " + ", ".join(f"{alias}: {name}" for alias, name in names.items()))
+                with run_settings(rate=options["rate"], window=options["window"]), quiet_queue_log():
+                    tables = self._run(chosen, options, verbose)
+        except BenchSetupError as exc:
+            raise CommandError(str(exc)) from exc
+        self.say(f"Done in {time.monotonic() - started:.0f} s.")
+        missed = [f"{table.title.split(':')[0]}: {row.figure}" for table in tables for row in table.missed]
+        if missed:
+            message = "Targets missed: " + "; ".join(missed)
+            if options["check"]:
+                raise CommandError(message)
+            self.say(message)
+
+    def _check(self, options):
+        for name, low in (("rate", 1), ("window", 1), ("rows", 1), ("few", 1), ("many", 1), ("n", 1)):
+            if options[name] < low:
+                raise CommandError(f"--{name} must be at least {low}.")
+        if options["few"] >= options["many"]:
+            raise CommandError("--few must be smaller than --many.")
+
+    def _run(self, chosen, options, verbose):
+        from integrations.bench import intake, memory, sync, upsert
+
+        tables = []
+        if NEEDS_SANDBOX & set(chosen):
+            with in_process_transport() as transport:
+                world = sync.world_prepare(
+                    scale=options["scale"], seed=options["seed"], transport=transport, say=self.say
+                )
+                if "sync" in chosen:
+                    tables.append(
+                        sync.bench_sync(
+                            world,
+                            rate=options["rate"],
+                            window=options["window"],
+                            say=self.say,
+                            verbose=verbose,
+                        )
+                    )
+                    self.show(tables[-1])
+                if "memory" in chosen:
+                    if "sync" not in chosen:
+                        memory.reference_sync(world, self.say)
+                    tables.append(
+                        memory.bench_memory(world, few=options["few"], many=options["many"], say=self.say)
+                    )
+                    self.show(tables[-1])
+        if "upsert" in chosen:
+            tables.append(upsert.bench_upsert(rows=options["rows"], say=self.say))
+            self.show(tables[-1])
+        if "intake" in chosen:
+            tables.append(intake.bench_intake(n=options["n"], say=self.say))
+            self.show(tables[-1])
+        return tables
+
+    def say(self, line):
+        self.stderr.write(line)
+        self.stderr.flush()
+
+    def show(self, table):
+        self.stdout.write("")
+        self.stdout.write(table.render())
+        self.stdout.flush()
