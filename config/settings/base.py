@@ -104,16 +104,15 @@ SQLITE_OPTIONS = {
 
 def database_config(url_variable, sqlite_path):
     """A DATABASES entry from `url_variable`, or a tuned SQLite file."""
+    # Connections are kept between requests (opening one costs more than a webhook delivery).
+    persistent = {"CONN_MAX_AGE": env.int("DJANGO_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True}
     if env.str(url_variable, default=""):
-        config = env.db_url(url_variable)
-        if config["ENGINE"] == "django.db.backends.postgresql":
-            config.setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
-            config.setdefault("CONN_HEALTH_CHECKS", True)
-        return config
+        return {**persistent, **env.db_url(url_variable)}
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": sqlite_path,
         "OPTIONS": dict(SQLITE_OPTIONS),
+        **persistent,
     }
 
 

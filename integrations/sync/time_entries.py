@@ -240,7 +240,20 @@ def _sync_date(ctx: SyncContext, day: date, resource: str):
         rows, seen, workspace_tz = timeline_rows(ctx, day, users)
         del users
         time_entries_write(ctx, day, rows, stats, seen=seen, is_today=day == today_in(workspace_tz, ctx.now))
+        _learn_timezone(ctx, workspace_tz)
     return stats
+
+
+def _learn_timezone(ctx: SyncContext, tz_name):
+    """Keep the workspace's time zone as WebWork reports it: "today" and dates depend on it."""
+    if not tz_name or tz_name == ctx.workspace.timezone:
+        return
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return
+    ctx.workspace.timezone = tz_name
+    type(ctx.workspace).objects.filter(pk=ctx.workspace.pk).update(timezone=tz_name)
 
 
 # --- entry points -----------------------------------------------------------------
@@ -263,5 +276,16 @@ def sync_time_entries(ctx: SyncContext, dates):
 
 def sync_running_trackers(ctx: SyncContext):
     """Who is working now: today's timeline (workspace-local today), ceil(members / 100) requests.
-    Today's entries are brought up to date on the way."""
-    return _sync_date(ctx, today_in(ctx.workspace.timezone, ctx.now), "running_trackers")
+    Today's entries are brought up to date on the way.
+
+    Until the first timeline has told us the workspace's time zone, "today" is UTC's; when that
+    turns out to be another day where the workspace is, the right day is read once more."""
+    day = today_in(ctx.workspace.timezone, ctx.now)
+    stats = _sync_date(ctx, day, "running_trackers")
+    local_today = today_in(ctx.workspace.timezone, ctx.now)
+    if local_today != day:
+        again = _sync_date(ctx, local_today, "running_trackers")
+        stats.pages += again.pages
+        stats.add((again.created, again.updated))
+        stats.removed += again.removed
+    return stats

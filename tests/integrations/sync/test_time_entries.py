@@ -289,3 +289,35 @@ def test_who_is_working_now_follows_trackers_started_and_stopped(world, mirror_w
     recorded = sandbox.TimeEntry.objects.filter(user=world.alice).values_list("duration_minutes", flat=True)
     assert sum(TimeEntry.objects.current().values_list("duration_minutes", flat=True)) == sum(recorded)
     assert sum(recorded) >= 39  # 40 minutes, less a minute's rounding when cut at midnight
+
+
+def test_just_after_local_midnight_the_workspace_time_zone_is_learnt_and_trackers_found(
+    world, mirror_workspace, make_client, site
+):
+    """Acme is in Berlin; the mirror starts out believing UTC. At 00:30 in Berlin (still
+    yesterday in UTC) who is working now comes from Berlin's today all the same."""
+    import time_machine
+
+    berlin_half_past_midnight = datetime(2026, 11, 18, 0, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert mirror_workspace.timezone == "UTC"
+    with time_machine.travel(berlin_half_past_midnight, tick=False):
+        timekeeping.tracker_start(
+            workspace=world.acme,
+            user=world.alice,
+            assignment=site,
+            started_at=berlin_half_past_midnight - timedelta(minutes=20),
+        )
+        client = make_client(world.owner)
+        ctx = SyncContext(workspace=mirror_workspace, client=client)
+
+        sync_running_trackers(ctx)
+
+        mirror_workspace.refresh_from_db()
+        assert mirror_workspace.timezone == "Europe/Berlin"
+        assert client.requests_made == 2  # UTC's today, then Berlin's
+        tracker = RunningTracker.objects.current().get()
+        assert tracker.webwork_id == str(world.alice.id)
+
+        client.requests_made = 0
+        sync_running_trackers(ctx)
+        assert client.requests_made == 1  # known now: one request
