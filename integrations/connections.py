@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Connection, Workspace, WorkspaceAccess
+from .models import Connection, Member, Workspace, WorkspaceAccess
 from .ratelimit import rate_limiter_for
 from .sync.base import integer, text
 from .webwork import errors, oauth
@@ -370,6 +370,35 @@ def _workspace_accesses_store(*, connection, memberships):
     # A workspace this connection no longer manages stops syncing through it.
     Workspace.objects.filter(sync_connection=connection).exclude(pk__in=managed).update(sync_connection=None)
     return accesses
+
+
+@transaction.atomic
+def workspace_accesses_from_members(workspace):
+    """After a members sync: every Clockroom user's access to `workspace` follows the role and
+    status WebWork now gives them there (no request: the mirror was just refreshed).
+
+    A manager who was demoted, archived or removed loses the workspace at once, not at their
+    next sign-in. Returns how many accesses changed.
+    """
+    members = {
+        member.webwork_id: member
+        for member in Member.objects.current()
+        .filter(workspace=workspace)
+        .only("webwork_id", "role", "status")
+    }
+    changed = 0
+    now = timezone.now()
+    for access in WorkspaceAccess.objects.filter(workspace=workspace).select_related("connection"):
+        member = members.get(str(access.connection.webwork_user_id))
+        role = member.role if member else ""
+        can_manage = member is not None and _can_manage({"role": member.role, "status": member.status})
+        if (access.role, access.can_manage) != (role, can_manage):
+            access.role, access.can_manage, access.refreshed_at = role[:32], can_manage, now
+            access.save(update_fields=["role", "can_manage", "refreshed_at"])
+            changed += 1
+            if not can_manage and workspace.sync_connection_id == access.connection_id:
+                Workspace.objects.filter(pk=workspace.pk).update(sync_connection=None)
+    return changed
 
 
 # --- Sign-in --------------------------------------------------------------------------------

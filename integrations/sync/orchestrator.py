@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
-from ..connections import workspace_client, workspace_connection
+from ..connections import workspace_accesses_from_members, workspace_client, workspace_connection
 from ..models import Connection, SyncRun, SyncState, Workspace
 from ..webwork import errors
 from .base import SyncContext
@@ -259,6 +259,9 @@ def _run_step(workspace, plan, step, client):
         step.created = stats.created
         step.updated = stats.updated
         step.removed = stats.removed
+        if step.resource == "members":
+            # Who may open the workspace follows the roles WebWork just gave.
+            workspace_accesses_from_members(workspace)
     step.done = client.requests_made - before
     return auth_failure
 

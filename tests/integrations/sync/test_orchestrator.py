@@ -371,3 +371,24 @@ def test_faults_mid_sync_then_a_clean_resync_converges(busy_world, workspace, ma
 
     assert healed.errors == []
     assert_converged(workspace, *registered_checks())
+
+
+def test_each_sync_refreshes_who_may_open_the_workspace(
+    busy_world, workspace, owner_client, django_user_model
+):
+    """A manager demoted in WebWork loses the workspace at the next sync, not at their next sign-in."""
+    user = django_user_model.objects.create(username="webwork-manager")
+    connection = mirror.Connection.objects.create(
+        user=user, webwork_user_id=busy_world.manager.id, access_token="t", email="manager@acme.test"
+    )
+    access = mirror.WorkspaceAccess.objects.create(
+        user=user, workspace=workspace, connection=connection, role="Executive manager", can_manage=True
+    )
+    sandbox.Membership.objects.filter(workspace=busy_world.acme, user=busy_world.manager).update(
+        role="Team manager"
+    )
+
+    orchestrator.workspace_sync(workspace, kind="incremental", client_factory=lambda ws: owner_client)
+
+    access.refresh_from_db()
+    assert (access.role, access.can_manage) == ("Team manager", False)
