@@ -13,4 +13,6 @@ urlpatterns = [
     path("w/<int:workspace_id>/", overview.workspace_home, name="workspace"),
     path("w/<int:workspace_id>/sync/", sync.sync_health, name="sync_health"),
     path("w/<int:workspace_id>/sync/now/", sync.sync_now, name="sync_now"),
+    path("w/<int:workspace_id>/disconnect/", sync.workspace_disconnect_view, name="workspace_disconnect"),
+    path("w/<int:workspace_id>/connect/", sync.workspace_connect_view, name="workspace_connect"),
 ]

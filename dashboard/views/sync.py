@@ -8,7 +8,9 @@ from django.views.decorators.http import require_GET
 from dashboard import selectors
 from dashboard.permissions import workspace_for_request
 from dashboard.views.overview import partial_response, sync_status_context
+from integrations.models import WorkspaceAccess
 from integrations.sync.orchestrator import SyncNowAnswer, workspace_sync_now
+from integrations.workspaces import workspace_connect, workspace_disconnect
 
 
 def sync_now(request, workspace_id):
@@ -52,3 +54,31 @@ def sync_health(request, workspace_id):
         return partial_response(request, "dashboard/sync/health.html#sync-runs", context)
     context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
     return partial_response(request, "dashboard/sync/health.html", context)
+
+
+def workspace_disconnect_view(request, workspace_id):
+    """POST: stop syncing the workspace (its webhook is removed at WebWork; the mirror is kept)."""
+    workspace = workspace_for_request(request, workspace_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    workspace_disconnect(workspace=workspace, actor=request.user)
+    messages.success(
+        request,
+        f"{workspace} is disconnected: Clockroom no longer syncs it or receives its webhooks. "
+        "What was mirrored stays; connect it again any time.",
+    )
+    return redirect("dashboard:sync_health", workspace_id=workspace.webwork_id)
+
+
+def workspace_connect_view(request, workspace_id):
+    """POST: connect the workspace again through the signed-in manager's WebWork sign-in."""
+    workspace = workspace_for_request(request, workspace_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    access = WorkspaceAccess.objects.select_related("connection").get(user=request.user, workspace=workspace)
+    if access.connection.needs_sign_in:
+        messages.warning(request, "Your WebWork sign-in needs renewing first: sign in with WebWork again.")
+    else:
+        workspace_connect(workspace=workspace, connection=access.connection)
+        messages.success(request, f"{workspace} is connected again; a sync starts in a moment.")
+    return redirect("dashboard:sync_health", workspace_id=workspace.webwork_id)

@@ -520,3 +520,40 @@ def test_the_health_page_says_when_syncs_are_paused(signed_in, acme, owner):
     text = shown(signed_in.get("/w/1/sync/"))
 
     assert "No manager of Acme Studio has a working WebWork sign-in, so syncs are paused." in text
+
+
+# --- disconnecting and connecting again ---------------------------------------------------------
+
+
+def test_a_manager_disconnects_and_connects_the_workspace_again(
+    signed_in, acme, owner, django_capture_on_commit_callbacks, settings
+):
+    settings.WEBWORK_API_BASE_URL = "http://127.0.0.1:9/unreachable"  # WebWork is down meanwhile
+    finished_sync(acme)
+
+    page = signed_in.get("/w/1/sync/")
+    assert "Disconnect Acme Studio" in shown(page)
+
+    gone = signed_in.post("/w/1/disconnect/", follow=True)
+
+    acme.refresh_from_db()
+    assert acme.disconnected_at is not None
+    assert "Acme Studio is disconnected" in shown(gone)
+    assert "Connect Acme Studio again" in shown(gone)
+    audit = mirror.AuditEvent.objects.get(action="workspace_disconnect")
+    assert audit.actor == owner
+    assert audit.note  # the webhook could not be removed while WebWork was down, and it says so
+
+    with django_capture_on_commit_callbacks(execute=False):
+        back = signed_in.post("/w/1/connect/", follow=True)
+
+    acme.refresh_from_db()
+    assert acme.is_connected
+    assert "Acme Studio is connected again" in shown(back)
+
+
+def test_disconnect_and_connect_are_posts(signed_in, acme):
+    assert signed_in.get("/w/1/disconnect/").status_code == 405
+    assert signed_in.get("/w/1/connect/").status_code == 405
+    acme.refresh_from_db()
+    assert acme.is_connected
