@@ -25,3 +25,15 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
         "args": CHROMIUM_ARGS,
     }
+
+
+@pytest.fixture(autouse=True)
+def _redis_queue_starts_empty():
+    """With the Redis broker, django-q2's queue lives outside the test database and its rollback:
+    every test starts with it empty, as it does with the ORM broker."""
+    from django_q.conf import Conf
+
+    if Conf.ORM is None and Conf.REDIS:
+        from django_q.brokers import get_broker
+
+        get_broker().purge_queue()

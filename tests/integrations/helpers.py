@@ -51,3 +51,23 @@ def faults_from_request(user, number):
         return raw
 
     return get_token
+
+
+def queued_tasks():
+    """The tasks waiting in django-q2's queue (dicts with func, args ...), on the ORM or the Redis broker."""
+    from django_q.brokers import get_broker
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    broker = get_broker()
+    if hasattr(broker.connection, "lrange"):  # Redis
+        payloads = [p.decode() for p in broker.connection.lrange(broker.list_key, 0, -1)]
+    else:
+        payloads = list(OrmQ.objects.filter(key=broker.list_key).values_list("payload", flat=True))
+    return [SignedPackage.loads(payload) for payload in payloads]
+
+
+def queue_purge():
+    from django_q.brokers import get_broker
+
+    get_broker().purge_queue()

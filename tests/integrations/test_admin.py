@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_q.conf import Conf
-from django_q.models import OrmQ
 
 from integrations import models as m
+from tests.integrations.helpers import queued_tasks
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -194,7 +194,7 @@ def test_resync_selected_queues_a_sync_of_their_workspace(
 
     assert response.status_code == 200
     assert "A sync of Acme Studio is queued" in response.content.decode()
-    queued = [task.task for task in OrmQ.objects.all()]
+    queued = queued_tasks()
     assert [(t["func"], t["args"]) for t in queued] == [
         ("integrations.tasks.workspace_sync_task", (rows["workspace"].pk, "incremental"))
     ]

@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 from django.db import connection
-from django_q.models import OrmQ
 
 from integrations.crypto import decrypt
 from integrations.models import WebhookDelivery, Workspace
 from integrations.webhooks.processing import PROCESS_TASK
+from tests.integrations.helpers import queued_tasks
 
 from .conftest import event_body, intake_url, stored
 
@@ -29,7 +29,7 @@ def body(workspace, registered):
 
 
 def queued_deliveries():
-    return [task.task["args"] for task in OrmQ.objects.all() if task.task.get("func") == PROCESS_TASK]
+    return [task["args"] for task in queued_tasks() if task.get("func") == PROCESS_TASK]
 
 
 def test_a_verified_delivery_is_stored_without_its_token_and_queued_once(

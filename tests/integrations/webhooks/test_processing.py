@@ -5,7 +5,6 @@ import json
 
 import pytest
 from django.utils import timezone
-from django_q.models import OrmQ
 
 from integrations.models import Member, Project, RunningTracker, WebhookDelivery
 from integrations.sandbox import models as sandbox
@@ -14,6 +13,7 @@ from integrations.sync.members import sync_members
 from integrations.sync.projects import sync_projects
 from integrations.webhooks.processing import process_delivery
 from integrations.webhooks.tasks import process_webhook_delivery_task, requeue_stale_webhook_deliveries_task
+from tests.integrations.helpers import queue_purge, queued_tasks
 
 from .conftest import event_body, minutes_ago, stored
 
@@ -359,10 +359,10 @@ def test_deliveries_whose_task_was_lost_are_queued_again(synced, deliver, django
     lost = received(deliver, event_body(synced, "tracker.stopped", {"user_id": 1}, event_id="lost"))
     fresh = received(deliver, event_body(synced, "tracker.stopped", {"user_id": 2}, event_id="fresh"))
     WebhookDelivery.objects.filter(pk=lost.pk).update(received_at=minutes_ago(15))
-    OrmQ.objects.all().delete()
+    queue_purge()
 
     with django_capture_on_commit_callbacks(execute=True):
         assert requeue_stale_webhook_deliveries_task() == 1
 
-    assert [task.task["args"] for task in OrmQ.objects.all()] == [(lost.pk,)]
+    assert [task["args"] for task in queued_tasks()] == [(lost.pk,)]
     assert status_of(fresh) == Status.RECEIVED
