@@ -41,23 +41,8 @@ from .models import (
     Workspace,
     WorkspaceAccess,
 )
+from .sync.orchestrator import workspace_sync_now
 from .webhooks.processing import webhook_deliveries_replay
-
-WORKSPACE_SYNC_TASK = "integrations.tasks.workspace_sync_task"
-
-
-def workspace_resync(workspace):
-    """Queue a sync of `workspace` the way the pages' "sync now" does; returns what to tell the user."""
-    try:
-        from .sync.orchestrator import workspace_sync_now
-    except ImportError:
-        from django_q.tasks import async_task
-
-        async_task(
-            WORKSPACE_SYNC_TASK, workspace.pk, "incremental", task_name=f"sync of workspace {workspace.pk}"
-        )
-        return f"A sync of {workspace} is queued."
-    return workspace_sync_now(workspace).message
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -76,7 +61,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class ResyncMixin:
-    """The "Resync selected" action: queue a sync of the selected rows' workspaces."""
+    """The "Resync selected" action: queue a sync of the selected rows' workspaces, the way the
+    pages' "sync now" does."""
 
     # How to reach the Workspace from a selected row.
     workspace_path = "workspace"
@@ -86,9 +72,13 @@ class ResyncMixin:
     def resync_selected(self, request, queryset):
         workspaces = Workspace.objects.filter(pk__in=queryset.values(self.workspace_path)).order_by("pk")
         for workspace in workspaces:
-            self.message_user(request, workspace_resync(workspace), messages.INFO)
+            self.message_user(request, workspace_sync_now(workspace).message, messages.INFO)
         if not workspaces:
             self.message_user(request, "The selected rows belong to no workspace.", messages.WARNING)
+
+
+# The mirror's "removed at WebWork" filter, beside each admin's own filters.
+REMOVED = ("removed_at", admin.EmptyFieldListFilter)
 
 
 class MirrorAdmin(ResyncMixin, ReadOnlyAdmin):
@@ -96,7 +86,7 @@ class MirrorAdmin(ResyncMixin, ReadOnlyAdmin):
 
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
-    list_filter = ("workspace", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", REMOVED)
     list_select_related = ("workspace",)
     search_fields = ("webwork_id",)
     # Counting a table of 100k time entries on every page is not worth it.
@@ -189,7 +179,7 @@ class WorkspaceAccessAdmin(ReadOnlyAdmin):
 @admin.register(Member)
 class MemberAdmin(MirrorAdmin):
     list_display = ("__str__", "email", "role", "status", "workspace", "synced_at", "removed_at")
-    list_filter = ("workspace", "role", "status", "is_blocked", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", "role", "status", "is_blocked", REMOVED)
     search_fields = ("webwork_id", "email", "firstname", "lastname")
 
 
@@ -211,14 +201,14 @@ class ViewerProjectAdmin(ResyncMixin, ReadOnlyAdmin):
 @admin.register(Project)
 class ProjectAdmin(MirrorAdmin):
     list_display = ("name", "status", "is_billable", "deadline", "workspace", "synced_at", "removed_at")
-    list_filter = ("workspace", "status", "is_billable", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", "status", "is_billable", REMOVED)
     search_fields = ("webwork_id", "name")
 
 
 @admin.register(Task)
 class TaskAdmin(MirrorAdmin):
     list_display = ("title", "project", "status", "priority", "end_date", "workspace", "removed_at")
-    list_filter = ("workspace", "status", "priority", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", "status", "priority", REMOVED)
     list_select_related = ("workspace", "project")
     search_fields = ("webwork_id", "title", "project__name")
 
@@ -235,7 +225,7 @@ class TaskAssigneeAdmin(ResyncMixin, ReadOnlyAdmin):
 @admin.register(Contract)
 class ContractAdmin(MirrorAdmin):
     list_display = ("__str__", "status", "rate", "currency", "weekly_hours_limit", "workspace", "removed_at")
-    list_filter = ("workspace", "status", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", "status", REMOVED)
     list_select_related = ("workspace", "member", "project")
     search_fields = ("webwork_id", "member__email", "project__name")
 
@@ -243,7 +233,7 @@ class ContractAdmin(MirrorAdmin):
 @admin.register(TimeEntry)
 class TimeEntryAdmin(MirrorAdmin):
     list_display = ("date", "member", "project", "start_time", "end_time", "duration_minutes", "method")
-    list_filter = ("workspace", "method", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", "method", REMOVED)
     list_select_related = ("member", "project")
     search_fields = ("webwork_id", "member__email", "project__name")
     date_hierarchy = "date"
@@ -259,7 +249,7 @@ class RunningTrackerAdmin(MirrorAdmin):
 @admin.register(Timesheet)
 class TimesheetAdmin(MirrorAdmin):
     list_display = ("member", "date_from", "date_to", "status", "total_minutes", "submitted_on", "workspace")
-    list_filter = ("workspace", "status", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", "status", REMOVED)
     list_select_related = ("workspace", "member")
     search_fields = ("webwork_id", "member__email")
     date_hierarchy = "date_from"
@@ -268,7 +258,7 @@ class TimesheetAdmin(MirrorAdmin):
 @admin.register(TimeRequest)
 class TimeRequestAdmin(MirrorAdmin):
     list_display = ("member", "start", "end", "status", "project", "workspace")
-    list_filter = ("workspace", "status", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", "status", REMOVED)
     list_select_related = ("workspace", "member", "project")
     search_fields = ("webwork_id", "member__email", "notes")
 
@@ -282,7 +272,7 @@ class LeavePolicyAdmin(MirrorAdmin):
 @admin.register(LeaveBalance)
 class LeaveBalanceAdmin(MirrorAdmin):
     list_display = ("member", "user_webwork_id", "leave_type", "balance", "workspace")
-    list_filter = ("workspace", "leave_type", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", "leave_type", REMOVED)
     list_select_related = ("workspace", "member")
     search_fields = ("webwork_id", "member__email", "leave_type")
 
@@ -290,7 +280,7 @@ class LeaveBalanceAdmin(MirrorAdmin):
 @admin.register(LeaveRequest)
 class LeaveRequestAdmin(MirrorAdmin):
     list_display = ("member", "policy", "start_date", "end_date", "status", "is_paid", "workspace")
-    list_filter = ("workspace", "status", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", "status", REMOVED)
     list_select_related = ("workspace", "member", "policy")
     search_fields = ("webwork_id", "member__email", "note")
 
@@ -304,7 +294,7 @@ class ExpenseCategoryAdmin(MirrorAdmin):
 @admin.register(Expense)
 class ExpenseAdmin(MirrorAdmin):
     list_display = ("name", "member", "date", "amount", "category", "is_billable", "workspace")
-    list_filter = ("workspace", "is_billable", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("workspace", "is_billable", REMOVED)
     list_select_related = ("workspace", "member", "category")
     search_fields = ("webwork_id", "name", "member__email")
     date_hierarchy = "date"

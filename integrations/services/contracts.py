@@ -9,6 +9,7 @@ from ..sync.base import local_ids
 from ..sync.contracts import contract_row
 from .base import (
     UNSET,
+    InputErrors,
     ServiceError,
     created_object,
     object_delete,
@@ -141,33 +142,38 @@ def _update(workspace, actor, contract, body, action, client):
 
 def _terms(*, weekly_hours_limit=UNSET, rate=UNSET, screenshots=UNSET):
     """The given terms as WebWork takes them; None and UNSET are left out."""
-    body, problems = {}, {}
+    inputs = InputErrors()
+    body = {}
     if weekly_hours_limit not in (None, UNSET):
-        try:
-            hours = int(weekly_hours_limit)
-        except (TypeError, ValueError):
-            hours = -1
-        if not 0 <= hours <= MAX_WEEKLY_HOURS or isinstance(weekly_hours_limit, bool):
-            problems["weekly_hours_limit"] = [
-                f"Give the weekly hours limit as whole hours from 0 to {MAX_WEEKLY_HOURS}."
-            ]
-        else:
-            body["weekly_hours_limit"] = hours
+        body["weekly_hours_limit"] = inputs.take(_hours, weekly_hours_limit)
     if rate not in (None, UNSET):
-        try:
-            amount = float(rate)
-        except (TypeError, ValueError):
-            amount = -1.0
-        if not amount >= 0 or amount == float("inf"):
-            problems["rate"] = ["Give the rate as a number of 0 or more."]
-        else:
-            body["rate"] = amount
+        body["rate"] = inputs.take(_rate, rate)
     if screenshots not in (None, UNSET):
         body["screenshots"] = str(screenshots).strip()
-    if problems:
-        message = " ".join(m for messages in problems.values() for m in messages)
-        raise ServiceError(message, field_errors=problems)
+    inputs.raise_any()
     return body
+
+
+def _hours(value):
+    try:
+        hours = int(value)
+    except (TypeError, ValueError):
+        hours = -1
+    if not 0 <= hours <= MAX_WEEKLY_HOURS or isinstance(value, bool):
+        message = f"Give the weekly hours limit as whole hours from 0 to {MAX_WEEKLY_HOURS}."
+        raise ServiceError(message, field_errors={"weekly_hours_limit": [message]})
+    return hours
+
+
+def _rate(value):
+    try:
+        amount = float(value)
+    except (TypeError, ValueError):
+        amount = -1.0
+    if not amount >= 0 or amount == float("inf"):
+        message = "Give the rate as a number of 0 or more."
+        raise ServiceError(message, field_errors={"rate": [message]})
+    return amount
 
 
 def _row(workspace, payload):

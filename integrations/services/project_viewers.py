@@ -51,36 +51,30 @@ def project_viewer_create(*, workspace, actor, email, firstname, lastname, clien
 
 def project_viewer_assign(*, workspace, actor, viewer, project, client=None) -> ProjectViewer:
     """Let `viewer` see `project`."""
-    row = own_row(ProjectViewer, workspace, viewer, WHAT)
-    project = own_row(Project, workspace, project, "project")
-    return _act(
+    return _project_link(
         workspace,
         actor,
-        row,
+        viewer,
+        project,
         client,
         action="project_viewer_assign",
         method="POST",
-        path=f"project-viewers/{row.webwork_id}/assign-project",
-        body={"project_id": webwork_int(project)},
-        note=project.name,
-        on_conflict=f"{_name(row)} can already see {project.name}.",
+        verb="assign-project",
+        on_conflict="{viewer} can already see {project}.",
     )
 
 
 def project_viewer_unassign(*, workspace, actor, viewer, project, client=None) -> ProjectViewer:
     """Stop `viewer` seeing `project`."""
-    row = own_row(ProjectViewer, workspace, viewer, WHAT)
-    project = own_row(Project, workspace, project, "project")
-    return _act(
+    return _project_link(
         workspace,
         actor,
-        row,
+        viewer,
+        project,
         client,
         action="project_viewer_unassign",
         method="DELETE",
-        path=f"project-viewers/{row.webwork_id}/unassign-project",
-        body={"project_id": webwork_int(project)},
-        note=project.name,
+        verb="unassign-project",
     )
 
 
@@ -111,6 +105,25 @@ def project_viewer_restore(*, workspace, actor, viewer, client=None) -> ProjectV
         method="POST",
         path=f"project-viewers/{row.webwork_id}/restore",
         expected={"status": "active"},
+    )
+
+
+def _project_link(workspace, actor, viewer, project, client, *, action, method, verb, on_conflict=None):
+    """Give `viewer` `project`, or take it away (`<method> project-viewers/<id>/<verb>`).
+    on_conflict: the message of a 409, formatted with the viewer's and the project's names."""
+    row = own_row(ProjectViewer, workspace, viewer, WHAT)
+    project = own_row(Project, workspace, project, "project")
+    return _act(
+        workspace,
+        actor,
+        row,
+        client,
+        action=action,
+        method=method,
+        path=f"project-viewers/{row.webwork_id}/{verb}",
+        body={"project_id": webwork_int(project)},
+        note=project.name,
+        on_conflict=on_conflict and on_conflict.format(viewer=_name(row), project=project.name),
     )
 
 

@@ -97,9 +97,9 @@ class Command(BaseCommand):
             self.say(message)
 
     def _check(self, options):
-        for name, low in (("rate", 1), ("window", 1), ("rows", 1), ("few", 1), ("many", 1), ("n", 1)):
-            if options[name] < low:
-                raise CommandError(f"--{name} must be at least {low}.")
+        for name in ("rate", "window", "rows", "few", "many", "n"):
+            if options[name] < 1:
+                raise CommandError(f"--{name} must be at least 1.")
         if options["few"] >= options["many"]:
             raise CommandError("--few must be smaller than --many.")
 

@@ -109,6 +109,26 @@ def test_terms_out_of_range_are_refused_before_webwork_is_asked(
     assert list(refused.value.field_errors) == ["weekly_hours_limit"]
 
 
+def test_every_bad_term_is_reported_at_once(mirror_workspace, client, actor, work, unchanged):
+    with unchanged(work["mirrored"], requests=0), pytest.raises(ServiceError) as refused:
+        contract_update(
+            workspace=mirror_workspace,
+            actor=actor,
+            contract=work["mirrored"],
+            weekly_hours_limit=True,
+            rate="-3",
+            client=client,
+        )
+
+    assert refused.value.field_errors == {
+        "weekly_hours_limit": ["Give the weekly hours limit as whole hours from 0 to 168."],
+        "rate": ["Give the rate as a number of 0 or more."],
+    }
+    assert refused.value.message == (
+        "Give the weekly hours limit as whole hours from 0 to 168. Give the rate as a number of 0 or more."
+    )
+
+
 def test_a_setting_webwork_refuses_is_named_for_the_form(mirror_workspace, client, actor, work, unchanged):
     with unchanged(work["mirrored"]), pytest.raises(ServiceError) as refused:
         contract_update(
