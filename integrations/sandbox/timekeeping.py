@@ -396,8 +396,8 @@ class TrackerToday:
     total_seconds: int  # the running tracker's seconds past its last whole minute
 
 
-def tracker_today(tracker, *, now=None):
-    now = now or timezone.now()
+def tracker_today(tracker):
+    now = timezone.now()
     workspace = tracker.workspace
     today = local_date(workspace, now)
     running_since = max(tracker.started_at, local_midnight(workspace, today))
@@ -539,11 +539,6 @@ def timesheet_totals_many(timesheets):
             }
         )
     return totals
-
-
-def timesheet_totals(timesheet):
-    """The totals of one timesheet, computed from its user's entries in its period."""
-    return timesheet_totals_many([timesheet])[timesheet.id]
 
 
 def _move(record, *, allowed, refusal, **changes):

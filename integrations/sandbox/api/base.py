@@ -32,7 +32,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from ..models import AccessToken, FaultSettings, Membership, RateLimitWindow, Workspace
+from ..models import AccessToken, FaultSettings, Membership, RateLimitWindow
 from ..models.accounts import API_ROLES, MemberStatus
 from ..models.oauth import digest
 
@@ -662,7 +662,3 @@ def _inject_faults():
             error="Rate limited (injected by the sandbox).",
             headers={"Retry-After": "1", "X-RateLimit-Remaining": "0"},
         )
-
-
-def workspace_timezone(workspace: Workspace):
-    return ZoneInfo(workspace.timezone or "UTC")

@@ -14,6 +14,7 @@ from django import forms
 from django.db import transaction
 
 from ..models import Expense, ExpenseCategory, Project
+from ..timekeeping import workspace_zone
 from .base import (
     ApiError,
     DateRangeMixin,
@@ -31,7 +32,6 @@ from .base import (
     uuid_or_none,
     validate,
     workspace_for,
-    workspace_timezone,
 )
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -191,7 +191,7 @@ def expense_list(request):
     if filters["type"]:
         expenses = expenses.filter(is_billable=filters["type"] == "billable")
     items, pagination = paginate(request, expenses.order_by("-date", "-created_at", "id"))
-    tz = workspace_timezone(workspace)
+    tz = workspace_zone(workspace)
     return Response([serialize_expense(e, tz) for e in items], pagination=pagination)
 
 
@@ -211,7 +211,7 @@ def expense_create(request):
         is_billable=bool(cleaned["is_billable"]),
     )
     return Response(
-        serialize_expense(expense, workspace_timezone(workspace)),
+        serialize_expense(expense, workspace_zone(workspace)),
         message="Expense created successfully",
         status=201,
     )
@@ -239,7 +239,7 @@ def expense_update(request, expense_id):
         expense.is_billable = cleaned["is_billable"]
     expense.save()
     return Response(
-        serialize_expense(expense, workspace_timezone(workspace)), message="Expense updated successfully"
+        serialize_expense(expense, workspace_zone(workspace)), message="Expense updated successfully"
     )
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from ..models import Contract, LeaveRequest, Membership, Project, RunningTracker, Task, TimeEntry
 from ..models.accounts import Role
 from ..models.time import Method
+from ..timekeeping import CENT, local_date, local_midnight, week_start, workspace_zone
 from .base import (
     MAX_ID,
     DayField,
@@ -41,14 +42,12 @@ from .base import (
     validate,
     validation_error,
     workspace_for,
-    workspace_timezone,
 )
 from .time_entries import serialize_time_entry
 
 REPORT_PER_PAGE = 30
 REPORT_MAX_PER_PAGE = 100
 MAX_RANGE_DAYS = 31
-CENT = Decimal("0.01")
 
 # An entry earns its contract's rate, else its project's (per hour).
 RATE = Coalesce(F("contract__rate"), F("project__rate"))
@@ -171,13 +170,12 @@ def _years_from(value, years):
         return value.replace(year=value.year + years, day=28)
 
 
-def _today(tz):
-    return timezone.now().astimezone(tz).date()
+def _today(workspace):
+    return local_date(workspace, timezone.now())
 
 
-def _current_week(tz):
-    today = _today(tz)
-    monday = today - timedelta(days=today.weekday())
+def _current_week(workspace):
+    monday = week_start(_today(workspace))
     return monday, monday + timedelta(days=6)
 
 
@@ -283,7 +281,7 @@ def _member_head(membership):
 
 def tracked_hours(request):
     workspace, caller = workspace_for(request)
-    data = validate(TrackedHoursForm, request, default_range=_current_week(workspace_timezone(workspace)))
+    data = validate(TrackedHoursForm, request, default_range=_current_week(workspace))
     entries = _tracked_hours_entries(request, workspace, caller, data)
     groups = entries.values("date", "user_id", "project_id", "contract_id").order_by(
         "date", "user_id", "project_id", "contract_id"
@@ -362,7 +360,7 @@ def _tracked_hours_body(data, groups, currency, sees_rates):
 
 def daily_timeline(request):
     workspace, caller = workspace_for(request)
-    the_day = validate(TimelineForm, request, today=_today(workspace_timezone(workspace)))["date"]
+    the_day = validate(TimelineForm, request, today=_today(workspace))["date"]
     user_ids = _member_ids(request, workspace, "user_ids")
     members, pagination = _page_of_members(request, _report_members(workspace, the_day, the_day, user_ids))
     user_ids = [m.user_id for m in members]
@@ -389,11 +387,10 @@ def _running_entries(workspace, the_day, user_ids):
     A tracker started before today's local midnight is shown from midnight: the part before
     it becomes an entry of its own day when the tracker stops.
     """
-    tz = workspace_timezone(workspace)
-    if the_day != _today(tz):
+    if the_day != _today(workspace):
         return {}
     now = timezone.now()
-    midnight = datetime.combine(the_day, time.min, tzinfo=tz)
+    midnight = local_midnight(workspace, the_day)
     running = {}
     trackers = RunningTracker.objects.filter(workspace=workspace, user_id__in=user_ids).select_related(
         "project", "task", "contract"
@@ -487,7 +484,7 @@ def _attendance_rows(workspace, members, the_day):
             end_date__gte=the_day,
         ).values_list("user_id", flat=True)
     )
-    tz = workspace_timezone(workspace)
+    tz = workspace_zone(workspace)
     return [_attendance_row(m, the_day, entries[m.user_id], m.user_id in on_leave, tz) for m in members]
 
 
@@ -683,7 +680,7 @@ def _activity_row(membership, days, by_user_day):
 
 def activity_descriptions(request):
     workspace, _caller = workspace_for(request)
-    data = validate(DescriptionsForm, request, default_range=_current_week(workspace_timezone(workspace)))
+    data = validate(DescriptionsForm, request, default_range=_current_week(workspace))
     start, end = data["start_date"], data["end_date"]
     users = _member_ids(request, workspace, "users")
     members, pagination = _page_of_members(request, _report_members(workspace, start, end, users))

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..models import Expense, LeaveRequest, TimeEntry, TimeRequest, Timesheet
+from ..timekeeping import week_start
 
 DB = "sandbox"
 BATCH_SIZE = 2000
@@ -71,10 +72,6 @@ SCALES = {
         near_limit=12,
     ),
 }
-
-
-def week_start(day):
-    return day - timedelta(days=day.weekday())
 
 
 def email_part(name):

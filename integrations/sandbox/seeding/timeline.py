@@ -22,8 +22,9 @@ from ..models import (
 )
 from ..models.accounts import MemberStatus, Role
 from ..models.time import Method
+from ..timekeeping import week_start
 from . import vocabulary as words
-from .context import DB, local_moment, week_start
+from .context import DB, local_moment
 
 BLOCK_MINUTES = (60, 90, 120, 120, 150, 180)
 FULL_DAY = LeaveRequest.Period.FULL_DAY
