@@ -87,9 +87,8 @@ def _workspace_connected_store(*, workspace, connection, webhook_error):
     if webhook_error:
         SyncState.objects.filter(pk=state.pk).update(last_error=webhook_error)
 
-    for name in ("sync_connection", "connected_at", "disconnected_at"):
-        setattr(workspace, name, getattr(locked, name))
-    for name in ("webhook_webwork_id", "webhook_token"):  # as the registration stored them
+    # The webhook's id and token as the registration stored them.
+    for name in ("sync_connection", "connected_at", "disconnected_at", "webhook_webwork_id", "webhook_token"):
         setattr(workspace, name, getattr(locked, name))
     return workspace, queue_first_sync
 

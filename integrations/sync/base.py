@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.utils import timezone
@@ -46,6 +47,12 @@ class RunStats:
         created, updated = created_updated
         self.created += created
         self.updated += updated
+
+    def merge(self, other: "RunStats"):
+        """Count the pages and rows of another run (of the same sync) in these."""
+        self.pages += other.pages
+        self.add((other.created, other.updated))
+        self.removed += other.removed
 
 
 @contextlib.contextmanager
@@ -245,6 +252,20 @@ def moment(value):
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
+
+
+def zone(name):
+    """The ZoneInfo of a time zone name; UTC when it is empty or unknown."""
+    if isinstance(name, ZoneInfo):
+        return name
+    try:
+        return ZoneInfo(str(name)) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def today_in(workspace_tz, now=None):
+    return (now or timezone.now()).astimezone(zone(workspace_tz)).date()
 
 
 def calendar_day(value):

@@ -94,13 +94,17 @@ def lock_acquire(workspace, seconds=LOCK_LEASE_MIN):
     SyncState.objects.get_or_create(workspace=workspace)
     now = timezone.now()
     token = _lock_token()
-    free = Q(locked_by="") | Q(locked_until__isnull=True) | Q(locked_until__lte=now)
     taken = (
         SyncState.objects.filter(workspace=workspace)
-        .filter(free)
+        .filter(_lock_free(now))
         .update(locked_by=token, locked_until=now + timedelta(seconds=seconds))
     )
     return token if taken else None
+
+
+def _lock_free(now):
+    """The SyncStates whose lock nobody holds at `now` (never taken, released, or its lease ran out)."""
+    return Q(locked_by="") | Q(locked_until__isnull=True) | Q(locked_until__lte=now)
 
 
 def lock_renew(workspace, token, seconds):
@@ -232,8 +236,7 @@ def _run_steps(workspace, state, token, plan, client, result, progress, time_bud
             _connection_needs_sign_in(workspace, auth_failure)
             result.status = STOPPED
             break
-    final = {DONE: "done", PARTIAL: "partial", STOPPED: "stopped"}[result.status]
-    _save(state, token, plan, final, kind, last_error="\n".join(result.errors) or None)
+    _save(state, token, plan, result.status, kind, last_error="\n".join(result.errors) or None)
 
 
 def _run_step(workspace, plan, step, client):
@@ -369,17 +372,22 @@ def _mark_queued(workspace, kind):
     state, _created = SyncState.objects.get_or_create(workspace=workspace)
     plan = plan_build(workspace, kind, first=state.first_sync_done_at is None)
     data = plan.to_json()
-    data.update(status="queued", kind=kind, queued_at=timezone.now().isoformat())
     now = timezone.now()
-    SyncState.objects.filter(pk=state.pk).filter(
-        Q(locked_by="") | Q(locked_until__isnull=True) | Q(locked_until__lte=now)
-    ).update(plan=data, requests_planned=plan.requests_planned, requests_done=0, last_error="")
+    data.update(status="queued", kind=kind, queued_at=now.isoformat())
+    SyncState.objects.filter(pk=state.pk).filter(_lock_free(now)).update(
+        plan=data, requests_planned=plan.requests_planned, requests_done=0, last_error=""
+    )
+
+
+def _queue_incremental_on_commit(workspace):
+    """Show the queued sync on the pages now; queue its task once the current transaction commits."""
+    _mark_queued(workspace, "incremental")
+    transaction.on_commit(lambda: _queue(workspace, "incremental"))
 
 
 def workspace_first_sync_queue(workspace):
     """Start the first sync of a just connected workspace once the connecting transaction commits."""
-    _mark_queued(workspace, "incremental")
-    transaction.on_commit(lambda: _queue(workspace, "incremental"))
+    _queue_incremental_on_commit(workspace)
 
 
 @dataclass
@@ -392,24 +400,18 @@ def workspace_sync_now(workspace):
     """The pages' "sync now": queue an incremental sync, or say politely why not."""
     state, _created = SyncState.objects.get_or_create(workspace=workspace)
     progress = sync_progress(workspace, state)
+    done = f"{progress.requests_done} of {progress.requests_done + progress.requests_remaining} requests done"
     if progress.running:
         return SyncNowAnswer(
             False,
-            f"A sync of {workspace} is already running ({progress.requests_done} of "
-            f"{progress.requests_done + progress.requests_remaining} requests done); "
-            "it will bring everything up to date.",
+            f"A sync of {workspace} is already running ({done}); it will bring everything up to date.",
         )
     waiting = sync_waiting(state)
     if waiting == "queued":
         return SyncNowAnswer(False, f"A sync of {workspace} is already queued and will start shortly.")
     if waiting == "continuing":
-        return SyncNowAnswer(
-            False,
-            f"A sync of {workspace} is under way ({progress.requests_done} of "
-            f"{progress.requests_done + progress.requests_remaining} requests done) and continues shortly.",
-        )
-    _mark_queued(workspace, "incremental")
-    transaction.on_commit(lambda: _queue(workspace, "incremental"))
+        return SyncNowAnswer(False, f"A sync of {workspace} is under way ({done}) and continues shortly.")
+    _queue_incremental_on_commit(workspace)
     return SyncNowAnswer(True, f"A sync of {workspace} is queued; this page shows its progress.")
 
 

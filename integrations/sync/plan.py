@@ -34,7 +34,7 @@ import logging
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count
@@ -43,7 +43,7 @@ from django.utils import timezone
 from .. import models
 from ..models import Member, Project, SyncState, Task
 from ..webwork import errors
-from .base import resource_run
+from .base import resource_run, today_in
 
 logger = logging.getLogger(__name__)
 
@@ -279,11 +279,7 @@ def history_days():
 
 def workspace_today(workspace):
     """Today in the workspace's timezone (WebWork's dates are the workspace's)."""
-    try:
-        zone = ZoneInfo(workspace.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return timezone.now().astimezone(zone).date()
+    return today_in(workspace.timezone)
 
 
 def plan_build(workspace, kind="incremental", *, resource="", today=None, first=None):
@@ -373,17 +369,15 @@ class Known:
             self._cache[key] = model.objects.current().filter(workspace=self.workspace, **filters).count()
         return self._cache[key]
 
-    @property
+    @cached_property
     def timeline_members(self):
         """Members the by-member reports page over (project viewers track no time)."""
-        if "timeline_members" not in self._cache:
-            self._cache["timeline_members"] = (
-                Member.objects.current()
-                .filter(workspace=self.workspace)
-                .exclude(role__iexact="Project viewer")
-                .count()
-            )
-        return self._cache["timeline_members"]
+        return (
+            Member.objects.current()
+            .filter(workspace=self.workspace)
+            .exclude(role__iexact="Project viewer")
+            .count()
+        )
 
     def project_task_pages(self):
         """[(project webwork id, requests to list its tasks)] for every current project."""
@@ -431,28 +425,13 @@ class _Builder:
         )
 
     def queues(self):
-        known = self.known
-        self.add(
-            "timesheets: submitted",
-            "queues",
-            "timesheets",
-            _pages(known.count("Timesheet", status="submitted")),
-            status="submitted",
-        )
-        self.add(
-            "time requests: pending",
-            "queues",
-            "time_requests",
-            _pages(known.count("TimeRequest", status="pending")),
-            status="pending",
-        )
-        self.add(
-            "leaves: pending",
-            "queues",
-            "leave_requests",
-            _pages(known.count("LeaveRequest", status="pending")),
-            status="pending",
-        )
+        for name, resource, model_name, status in (
+            ("timesheets: submitted", "timesheets", "Timesheet", "submitted"),
+            ("time requests: pending", "time_requests", "TimeRequest", "pending"),
+            ("leaves: pending", "leave_requests", "LeaveRequest", "pending"),
+        ):
+            cost = _pages(self.known.count(model_name, status=status))
+            self.add(name, "queues", resource, cost, status=status)
 
     def time_entries(self, kind, name, dates):
         if not dates:

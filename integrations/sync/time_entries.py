@@ -29,7 +29,9 @@ from .base import (
     mark_removed,
     resource_run,
     text,
+    today_in,
     upsert,
+    zone,
 )
 
 logger = logging.getLogger(__name__)
@@ -37,16 +39,6 @@ logger = logging.getLogger(__name__)
 TIMELINE = "reports/daily-timeline"
 MEMBERS_PER_PAGE = 100  # the timeline pages by member, at most 100 a page
 METHOD_LENGTH = TimeEntry._meta.get_field("method").max_length
-
-
-def zone(name):
-    """The ZoneInfo of a time zone name; UTC when it is empty or unknown."""
-    if isinstance(name, ZoneInfo):
-        return name
-    try:
-        return ZoneInfo(str(name)) if name else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def local_moment(value, workspace_tz):
@@ -62,10 +54,6 @@ def local_moment(value, workspace_tz):
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=zone(workspace_tz))
     return parsed
-
-
-def today_in(workspace_tz, now=None):
-    return (now or timezone.now()).astimezone(zone(workspace_tz)).date()
 
 
 # --- payload -> row -------------------------------------------------------------
@@ -267,10 +255,7 @@ def sync_time_entries(ctx: SyncContext, dates):
         day = calendar_day(value)
         if day is None:
             raise ValueError(f"Not a date: {value!r}")
-        stats = _sync_date(ctx, day, "time_entries")
-        total.pages += stats.pages
-        total.add((stats.created, stats.updated))
-        total.removed += stats.removed
+        total.merge(_sync_date(ctx, day, "time_entries"))
     return total
 
 
@@ -284,8 +269,5 @@ def sync_running_trackers(ctx: SyncContext):
     stats = _sync_date(ctx, day, "running_trackers")
     local_today = today_in(ctx.workspace.timezone, ctx.now)
     if local_today != day:
-        again = _sync_date(ctx, local_today, "running_trackers")
-        stats.pages += again.pages
-        stats.add((again.created, again.updated))
-        stats.removed += again.removed
+        stats.merge(_sync_date(ctx, local_today, "running_trackers"))
     return stats

@@ -22,13 +22,14 @@ from .base import (
     moment,
     resource_run,
     text,
+    today_in,
     upsert,
     with_ids,
+    zone,
 )
-from .time_entries import today_in, unique_rows, zone
+from .plan import time_request_window
+from .time_entries import unique_rows
 
-WINDOW_BACK = timedelta(days=365)
-WINDOW_AHEAD = timedelta(days=31)
 STATUS_LENGTH = TimeRequest._meta.get_field("status").max_length
 
 
@@ -108,8 +109,8 @@ def time_request_fetch_one(ctx: SyncContext, webwork_id, around=None):
 
 
 def default_window(ctx: SyncContext):
-    today = today_in(ctx.workspace.timezone, ctx.now)
-    return today - WINDOW_BACK, today + WINDOW_AHEAD
+    window = time_request_window(today_in(ctx.workspace.timezone, ctx.now))
+    return window["date_from"], window["date_to"]
 
 
 def _local_scope(ctx, status, date_from, date_to):

@@ -151,17 +151,7 @@ def sync_timesheets(ctx: SyncContext, status=None, date_from=None, date_to=None)
         with transaction.atomic():
             stats.add(upsert(Timesheet, ctx.workspace, unique_rows(rows), now=ctx.now))
             if params:
-                stats.removed += _mark_gone(ctx, gone)
+                stats.removed += local.filter(webwork_id__in=gone).update(removed_at=ctx.now)
             else:
                 stats.removed += mark_removed(Timesheet, ctx.workspace, listed, now=ctx.now)
     return stats
-
-
-def _mark_gone(ctx, webwork_ids):
-    if not webwork_ids:
-        return 0
-    return (
-        Timesheet.objects.current()
-        .filter(workspace=ctx.workspace, webwork_id__in=webwork_ids)
-        .update(removed_at=ctx.now)
-    )

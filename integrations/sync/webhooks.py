@@ -10,14 +10,19 @@ from .base import SyncContext, fetch_all, replace_all, resource_run, text, with_
 SECRET_FIELDS = frozenset({"token", "secret"})
 
 
-def webhook_registration_row(payload):
+def registration_events(payload):
+    """The events a registration subscribes to: a list, or a comma-separated string."""
     events = payload.get("events")
     if isinstance(events, str):
         events = [e.strip() for e in events.split(",")]
+    return [text(e) for e in events or [] if e not in (None, "")] if isinstance(events, list) else []
+
+
+def webhook_registration_row(payload):
     return {
         "webwork_id": str(payload["id"]),
         "url": text(payload.get("url"))[:500],
-        "events": [text(e) for e in events or [] if e not in (None, "")] if isinstance(events, list) else [],
+        "events": registration_events(payload),
         "raw": {key: value for key, value in payload.items() if key not in SECRET_FIELDS},
     }
 

@@ -162,8 +162,9 @@ def _decide(delivery, lazy_client) -> Outcome:
     data = body.get("data")
     if not isinstance(data, dict):
         return ignore("The event has no `data` object.")
-    at = delivery.event_at or moment(body.get("timestamp"))
-    return handler(Event(workspace=workspace, name=delivery.event, data=data, at=at, client=lazy_client))
+    return handler(
+        Event(workspace=workspace, name=delivery.event, data=data, at=delivery.event_at, client=lazy_client)
+    )
 
 
 def _apply(delivery, outcome: Outcome):

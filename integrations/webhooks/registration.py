@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ..models import WebhookRegistration, Workspace
 from ..sync.base import text, upsert, with_ids
-from ..sync.webhooks import webhook_registration_row
+from ..sync.webhooks import registration_events, webhook_registration_row
 from ..webwork import errors
 from .handlers import EVENTS
 
@@ -33,10 +33,6 @@ def webhook_url(workspace) -> str:
 
 def _same_url(a, b):
     return isinstance(a, str) and a.strip().rstrip("/") == b.rstrip("/")
-
-
-def _events_of(registration):
-    return webhook_registration_row({**registration, "id": registration.get("id") or "-"})["events"]
 
 
 def _registrations(client, workspace):
@@ -76,7 +72,7 @@ def webhook_register(workspace, client):
     body = {"url": url, "events": list(EVENTS)}
     if keep is None:
         answer = client.workspace_request("POST", "webhooks", workspace.webwork_id, json=body).data
-    elif not _same_url(keep.get("url"), url) or set(_events_of(keep)) != set(EVENTS):
+    elif not _same_url(keep.get("url"), url) or set(registration_events(keep)) != set(EVENTS):
         answer = client.workspace_request(
             "PUT", f"webhooks/{keep['id']}", workspace.webwork_id, json=body
         ).data

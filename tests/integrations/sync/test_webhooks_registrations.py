@@ -6,7 +6,7 @@ import pytest
 
 from integrations.models import SyncRun, WebhookRegistration
 from integrations.sandbox import models as sandbox
-from integrations.sync.webhooks import sync_webhook_registrations
+from integrations.sync.webhooks import registration_events, sync_webhook_registrations
 from integrations.webwork.errors import ServerError
 from tests.integrations.convergence import assert_converged
 
@@ -75,3 +75,16 @@ def test_a_failed_sync_keeps_the_previous_state_and_a_clean_resync_converges(
     sandbox.FaultSettings.objects.filter(pk=1).update(server_error_rate=0)
     sync_webhook_registrations(sync_context)
     assert_converged(mirror_workspace, "webhook_registrations")
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        (["member.updated", None, "", "project.created"], ["member.updated", "project.created"]),
+        ("member.updated, project.created", ["member.updated", "project.created"]),
+        (None, []),
+        ({"member.updated": True}, []),
+    ],
+)
+def test_registration_events_reads_a_list_or_a_comma_separated_string(events, expected):
+    assert registration_events({"id": "w1", "events": events}) == expected
