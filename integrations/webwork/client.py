@@ -30,9 +30,10 @@ logger = logging.getLogger(__name__)
 # The largest page each list allows (WebWork API V2 reference §6); 100 elsewhere.
 MAX_PER_PAGE = {
     "time-entries": 50,
-    "leaves/balances": 20,
 }
 DEFAULT_MAX_PER_PAGE = 100
+# Lists that accept only `page` (their page size is WebWork's, 20 for leave balances).
+PAGE_ONLY = frozenset({"leaves/balances"})
 PAGE_CAP = 10_000
 SAFE_TO_RETRY = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
@@ -143,9 +144,11 @@ class WebWorkClient:
         refreshed = False
         attempt = 0
         while True:
+            # The token first: a request that cannot have one is never sent, so it spends no budget.
+            token = self._get_token()
             self.waited_seconds += self.limiter.acquire()
             try:
-                response = self._send(method, path, params, json)
+                response = self._send(method, path, token, params, json)
             except httpx.TransportError as exc:
                 if method in SAFE_TO_RETRY and attempt < self.max_retries:
                     attempt += 1
@@ -175,12 +178,11 @@ class WebWorkClient:
                 continue
             return self._result(method, path, response)
 
-    def _send(self, method, path, params, json):
-        self.requests_made += 1
-        headers = {"Authorization": f"Bearer {self._get_token()}"}
-        kwargs = {"params": _query(params), "headers": headers}
+    def _send(self, method, path, token, params, json):
+        kwargs = {"params": _query(params), "headers": {"Authorization": f"Bearer {token}"}}
         if json is not None:
             kwargs["json"] = json
+        self.requests_made += 1
         response = self._http.request(method, path, **kwargs)
         logger.debug("WebWork %s /%s -> %s", method, path, response.status_code)
         return response
@@ -231,13 +233,13 @@ class WebWorkClient:
     # --- lists -------------------------------------------------------------------
 
     def iter_pages(self, path, params=None, *, per_page=None, max_pages=PAGE_CAP) -> Iterator[ApiResult]:
-        """Every page of a list, at the largest page size the endpoint allows."""
+        """Every page of a list, `per_page` at a time (by default the largest the endpoint allows)."""
         path = path.lstrip("/")
         per_page = per_page or MAX_PER_PAGE.get(path, DEFAULT_MAX_PER_PAGE)
         page = 1
         while page <= max_pages:
             query = {**(params or {}), "page": page}
-            if path != "leaves/balances":
+            if path not in PAGE_ONLY:
                 query["per_page"] = per_page
             result = self.get(path, params=query)
             yield result

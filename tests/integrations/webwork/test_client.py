@@ -1,10 +1,13 @@
 """The WebWork client against the sandbox: envelope, pagination, typed errors, refresh, retries."""
 
+import time
+
 import pytest
 
 from integrations.sandbox.models import FaultSettings
 from integrations.sandbox.tokens import access_token_issue
 from integrations.webwork import errors
+from integrations.webwork.ratelimit import MemoryBudgetStore, RateLimiter
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -121,3 +124,17 @@ def test_a_429_is_waited_out_and_retried(world, make_client, settings):
     assert client.rate_limited == 1
     assert len(slept) == 1
     assert 55 <= slept[0] <= 60
+
+
+def test_a_request_whose_token_cannot_be_had_is_neither_counted_nor_spends_budget(world, make_client):
+    def no_token():
+        raise errors.AuthError("This WebWork connection needs sign-in again.")
+
+    store = MemoryBudgetStore()
+    limiter = RateLimiter("user:1", store=store, limit=60, sleep=lambda seconds: None)
+    client = make_client(world.owner, get_token=no_token, limiter=limiter)
+
+    with pytest.raises(errors.AuthError):
+        client.get("workspaces")
+    assert client.requests_made == 0
+    assert store.reserve("user:1", time.time(), 1, 60.0) == 0  # the window is still empty
