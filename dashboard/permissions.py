@@ -1,6 +1,8 @@
 """Tenant scoping: a dashboard URL names its workspace, and only that workspace's managers reach it."""
 
-from django.http import Http404
+from functools import wraps
+
+from django.http import Http404, HttpResponseNotAllowed
 
 from integrations.models import Workspace
 
@@ -24,3 +26,19 @@ def workspace_for_request(request, workspace_id):
     if workspace is None:
         raise Http404("No such workspace.")
     return workspace
+
+
+def require_workspace_post(view):
+    """For a view that only acts on POST: `view(request, workspace)` with the workspace resolved
+    by `workspace_for_request`, which runs before the method is checked, so a user who may not
+    manage the workspace gets 404 whatever the method, and only its managers learn that it wants
+    POST (405)."""
+
+    @wraps(view)
+    def wrapper(request, workspace_id):
+        workspace = workspace_for_request(request, workspace_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return view(request, workspace)
+
+    return wrapper

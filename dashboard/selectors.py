@@ -24,6 +24,7 @@ from integrations.models import (
     Timesheet,
     WebhookDelivery,
     Workspace,
+    WorkspaceAccess,
 )
 from integrations.sync.orchestrator import sync_waiting
 from integrations.sync.plan import SyncProgress, sync_progress
@@ -62,11 +63,12 @@ class MirrorCounts:
         return self.timesheets_submitted + self.time_requests_pending + self.leaves_pending
 
 
-def _current_count(model, **filters):
-    """The number of `model` rows WebWork still lists for the outer workspace, as a subquery."""
+def _current_count(model, *, outer_workspace="pk", **filters):
+    """The number of `model` rows WebWork still lists for the outer query's workspace (its field
+    `outer_workspace`), as a subquery."""
     counted = (
         model.objects.current()
-        .filter(workspace=OuterRef("pk"), **filters)
+        .filter(workspace=OuterRef(outer_workspace), **filters)
         .order_by()
         .values("workspace")
         .annotate(n=Count("pk"))
@@ -305,6 +307,20 @@ def sync_health_for_workspace(*, workspace, page=1) -> SyncHealth:
 
 
 # --- the signed-in user ------------------------------------------------------------------------
+
+
+def workspace_accesses_for_user(user):
+    """The user's WorkspaceAccess rows by workspace name, each with its workspace and the
+    workspace's `member_count` and `project_count`, in one query."""
+    return list(
+        WorkspaceAccess.objects.filter(user=user)
+        .select_related("workspace")
+        .annotate(
+            member_count=_current_count(Member, outer_workspace="workspace"),
+            project_count=_current_count(Project, outer_workspace="workspace"),
+        )
+        .order_by("workspace__name", "workspace__webwork_id")
+    )
 
 
 def connections_needing_sign_in_for_user(user):

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 REFRESH_AHEAD_SECONDS = 5 * 60
 USERNAME_PREFIX = "webwork-"
 PLACEHOLDER_EMAIL_DOMAIN = "users.webwork.invalid"
+NEEDS_SIGN_IN = "This WebWork connection needs sign-in again."
 NEEDS_OAUTH_SIGN_IN = "WebWork no longer accepts this sign-in ({reason}). Sign in with WebWork again."
 PERSONAL_ACCESS_REFUSED = (
     "WebWork refused the personal access token ({reason}). Make a new one in WebWork and run "
@@ -66,17 +67,14 @@ class Identity:
 def connection_from_oauth(*, token: oauth.TokenSet, client_kwargs=None) -> Connection:
     """The connection of whoever signed in: their Django user ("webwork-<id>", or the user who
     already holds this WebWork account's connection), tokens, and workspace accesses."""
-    identity = _identity_fetch(token.access_token, client_kwargs=client_kwargs)
-    connection = _connection_store(
-        identity=identity,
-        kind=Connection.Kind.OAUTH,
+    return _connection_create(
         access_token=token.access_token,
+        client_kwargs=client_kwargs,
+        kind=Connection.Kind.OAUTH,
         refresh_token=token.refresh_token or "",
         expires_in=token.expires_in,
         scope=token.scope,
     )
-    workspace_access_refresh(connection, memberships=identity.memberships)
-    return connection
 
 
 def connection_from_personal_token(*, token, user=None, client_kwargs=None) -> Connection:
@@ -88,16 +86,22 @@ def connection_from_personal_token(*, token, user=None, client_kwargs=None) -> C
     token = (token or "").strip()
     if not token:
         raise errors.AuthError("The personal access token is empty.")
-    identity = _identity_fetch(token, client_kwargs=client_kwargs)
-    connection = _connection_store(
-        identity=identity,
-        kind=Connection.Kind.PERSONAL,
+    return _connection_create(
         access_token=token,
+        client_kwargs=client_kwargs,
+        kind=Connection.Kind.PERSONAL,
         refresh_token="",
         expires_in=None,
         scope="",
         user=user,
     )
+
+
+def _connection_create(*, access_token, client_kwargs, **stored):
+    """Ask WebWork whose token it is, then store the connection (`stored`: the rest of
+    `_connection_store`'s arguments) and the accesses its /workspaces answer gives."""
+    identity = _identity_fetch(access_token, client_kwargs=client_kwargs)
+    connection = _connection_store(identity=identity, access_token=access_token, **stored)
     workspace_access_refresh(connection, memberships=identity.memberships)
     return connection
 
@@ -107,7 +111,7 @@ def _identity_fetch(access_token, *, client_kwargs=None) -> Identity:
     from GET /members/{id} in a workspace they manage (members of other roles may not ask)."""
     # The first request goes out before we know whose budget it spends; the rest use that budget.
     with WebWorkClient(get_token=lambda: access_token, **(client_kwargs or {})) as client:
-        memberships = [m for m in client.iter_items("workspaces") if isinstance(m, dict)]
+        memberships = _memberships(client)
         user_ids = [integer(m.get("user_id")) for m in memberships]
         user_ids = [user_id for user_id in user_ids if user_id]
         if not user_ids:
@@ -133,6 +137,11 @@ def _identity_fetch(access_token, *, client_kwargs=None) -> Identity:
     return identity
 
 
+def _memberships(client):
+    """The items of GET /workspaces: one membership of the token's user per workspace."""
+    return [m for m in client.iter_items("workspaces") if isinstance(m, dict)]
+
+
 @transaction.atomic
 def _connection_store(*, identity, kind, access_token, refresh_token, expires_in, scope, user=None):
     existing = Connection.objects.select_for_update().filter(webwork_user_id=identity.webwork_user_id).first()
@@ -146,12 +155,16 @@ def _connection_store(*, identity, kind, access_token, refresh_token, expires_in
     connection.status = Connection.Status.ACTIVE
     connection.access_token = access_token
     connection.refresh_token = refresh_token
-    connection.expires_at = timezone.now() + timedelta(seconds=expires_in) if expires_in else None
+    connection.expires_at = _expires_at(expires_in)
     connection.scope = (scope or "")[:100]
     connection.last_error = ""
     connection.refreshed_at = timezone.now()
     connection.save()
     return connection
+
+
+def _expires_at(expires_in):
+    return timezone.now() + timedelta(seconds=expires_in) if expires_in else None
 
 
 def _webwork_user(identity):
@@ -210,7 +223,7 @@ def connection_refresh(connection, *, rejected_token=None) -> Connection:
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
         stale = rejected_token is not None and locked.access_token == rejected_token
         if locked.needs_sign_in:
-            failure = errors.AuthError(locked.last_error or "This WebWork connection needs sign-in again.")
+            failure = errors.AuthError(locked.last_error or NEEDS_SIGN_IN)
         elif not stale and not connection_needs_refresh(locked):
             pass  # fresh enough, possibly just refreshed by another worker
         elif not locked.refresh_token:
@@ -230,9 +243,7 @@ def connection_refresh(connection, *, rejected_token=None) -> Connection:
                 locked.access_token = token.access_token
                 if token.refresh_token:
                     locked.refresh_token = token.refresh_token
-                locked.expires_at = (
-                    timezone.now() + timedelta(seconds=token.expires_in) if token.expires_in else None
-                )
+                locked.expires_at = _expires_at(token.expires_in)
                 locked.scope = (token.scope or locked.scope)[:100]
                 locked.last_error = ""
                 locked.refreshed_at = timezone.now()
@@ -277,7 +288,7 @@ def connection_client(connection, **client_kwargs) -> WebWorkClient:
 
     def get_token():
         if connection.needs_sign_in:
-            raise errors.AuthError(connection.last_error or "This WebWork connection needs sign-in again.")
+            raise errors.AuthError(connection.last_error or NEEDS_SIGN_IN)
         if connection_needs_refresh(connection):
             connection_refresh(connection)
         return connection.access_token
@@ -336,7 +347,7 @@ def workspace_access_refresh(connection, *, memberships=None, client_kwargs=None
     """
     if memberships is None:
         with connection_client(connection, **(client_kwargs or {})) as client:
-            memberships = [m for m in client.iter_items("workspaces") if isinstance(m, dict)]
+            memberships = _memberships(client)
     return _workspace_accesses_store(connection=connection, memberships=memberships)
 
 
@@ -380,20 +391,25 @@ def workspace_accesses_from_members(workspace):
     A manager who was demoted, archived or removed loses the workspace at once, not at their
     next sign-in. Returns how many accesses changed.
     """
+    accesses = list(WorkspaceAccess.objects.filter(workspace=workspace).select_related("connection"))
+    # Only the members who are Clockroom users, not the whole workspace.
     members = {
         member.webwork_id: member
         for member in Member.objects.current()
-        .filter(workspace=workspace)
+        .filter(
+            workspace=workspace,
+            webwork_id__in=[str(access.connection.webwork_user_id) for access in accesses],
+        )
         .only("webwork_id", "role", "status")
     }
     changed = 0
     now = timezone.now()
-    for access in WorkspaceAccess.objects.filter(workspace=workspace).select_related("connection"):
+    for access in accesses:
         member = members.get(str(access.connection.webwork_user_id))
-        role = member.role if member else ""
+        role = member.role[:32] if member else ""
         can_manage = member is not None and _can_manage({"role": member.role, "status": member.status})
         if (access.role, access.can_manage) != (role, can_manage):
-            access.role, access.can_manage, access.refreshed_at = role[:32], can_manage, now
+            access.role, access.can_manage, access.refreshed_at = role, can_manage, now
             access.save(update_fields=["role", "can_manage", "refreshed_at"])
             changed += 1
             if not can_manage and workspace.sync_connection_id == access.connection_id:

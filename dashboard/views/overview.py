@@ -1,14 +1,11 @@
 """The front door: a landing page to sign in, the manager's workspaces, and each workspace's home."""
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from dashboard import selectors
 from dashboard.permissions import workspace_for_request
-from integrations.models import Member, Project, WorkspaceAccess
 
 
 @require_GET
@@ -16,15 +13,7 @@ def home(request):
     """Signed out: the landing page. Signed in: the workspaces WebWork lets this user open."""
     if not request.user.is_authenticated:
         return render(request, "dashboard/overview/landing.html")
-    accesses = list(
-        WorkspaceAccess.objects.filter(user=request.user)
-        .select_related("workspace")
-        .annotate(
-            member_count=_current_count(Member, OuterRef("workspace")),
-            project_count=_current_count(Project, OuterRef("workspace")),
-        )
-        .order_by("workspace__name", "workspace__webwork_id")
-    )
+    accesses = selectors.workspace_accesses_for_user(request.user)
     context = {
         "manageable": [access for access in accesses if access.can_manage],
         "others": [access for access in accesses if not access.can_manage],
@@ -44,8 +33,10 @@ def workspace_home(request, workspace_id):
     context = sync_status_context(workspace)
     if request.htmx and not request.htmx.history_restore_request:
         return partial_response(request, "dashboard/overview/workspace.html#sync-status", context)
-    connection = context["sync_connection"]
+    # Only the whole page shows whose sign-in the syncs use; the card polled every 2 s does not.
+    connection = selectors.sync_connection_for_workspace(workspace=workspace)
     context.update(
+        sync_connection=connection,
         reconnect=selectors.connections_needing_sign_in_for_user(request.user),
         sync_banner=connection.needs_attention_of_others(request.user),
     )
@@ -58,7 +49,6 @@ def sync_status_context(workspace, *, sync_message="", sync_message_level="info"
         "workspace": workspace,
         "overview": selectors.sync_overview_for_workspace(workspace=workspace),
         "counts": selectors.mirror_counts_for_workspace(workspace=workspace),
-        "sync_connection": selectors.sync_connection_for_workspace(workspace=workspace),
         "sync_message": sync_message,
         "sync_message_level": sync_message_level,
     }
@@ -69,16 +59,3 @@ def partial_response(request, template_name, context):
     response = render(request, template_name, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
-
-
-def _current_count(model, workspace):
-    """The number of `model` rows WebWork still lists for `workspace`, as a subquery."""
-    counted = (
-        model.objects.current()
-        .filter(workspace=workspace)
-        .order_by()
-        .values("workspace")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))

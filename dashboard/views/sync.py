@@ -1,27 +1,24 @@
 """The sync, as a manager sees it: "Sync now", and the sync health of a workspace."""
 
 from django.contrib import messages
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from dashboard import selectors
-from dashboard.permissions import workspace_for_request
+from dashboard.permissions import require_workspace_post, workspace_for_request
 from dashboard.views.overview import partial_response, sync_status_context
 from integrations.models import WorkspaceAccess
 from integrations.sync.orchestrator import SyncNowAnswer, workspace_sync_now
 from integrations.workspaces import workspace_connect, workspace_disconnect
 
 
-def sync_now(request, workspace_id):
+@require_workspace_post
+def sync_now(request, workspace):
     """POST: queue a sync of the workspace, or say politely why not (one runs or waits already).
 
     htmx gets the refreshed sync card with the answer in it; a plain form post is redirected to the
     workspace home, where the answer is shown as a message.
     """
-    workspace = workspace_for_request(request, workspace_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     if workspace.is_connected:
         answer = workspace_sync_now(workspace)
     else:
@@ -56,11 +53,9 @@ def sync_health(request, workspace_id):
     return partial_response(request, "dashboard/sync/health.html", context)
 
 
-def workspace_disconnect_view(request, workspace_id):
+@require_workspace_post
+def workspace_disconnect_view(request, workspace):
     """POST: stop syncing the workspace (its webhook is removed at WebWork; the mirror is kept)."""
-    workspace = workspace_for_request(request, workspace_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     workspace_disconnect(workspace=workspace, actor=request.user)
     messages.success(
         request,
@@ -70,11 +65,9 @@ def workspace_disconnect_view(request, workspace_id):
     return redirect("dashboard:sync_health", workspace_id=workspace.webwork_id)
 
 
-def workspace_connect_view(request, workspace_id):
+@require_workspace_post
+def workspace_connect_view(request, workspace):
     """POST: connect the workspace again through the signed-in manager's WebWork sign-in."""
-    workspace = workspace_for_request(request, workspace_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     access = WorkspaceAccess.objects.select_related("connection").get(user=request.user, workspace=workspace)
     if access.connection.needs_sign_in:
         messages.warning(request, "Your WebWork sign-in needs renewing first: sign in with WebWork again.")

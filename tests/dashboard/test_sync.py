@@ -154,6 +154,15 @@ def test_the_progress_card_polls_while_the_first_sync_runs(signed_in, acme):
     assert rows == ["done", "done", "running", "pending"]
 
 
+def test_the_polled_progress_card_is_a_handful_of_queries(signed_in, acme, django_assert_max_num_queries):
+    running_first_sync(acme)
+
+    with django_assert_max_num_queries(5):  # session, user, workspace, sync state, counts
+        answer = signed_in.get("/w/1/", headers=HTMX)
+
+    assert POLLING in answer.content.decode()
+
+
 def test_the_progress_card_stops_polling_once_the_sync_is_done(signed_in, acme):
     finished_sync(acme)
 
