@@ -18,6 +18,7 @@ from .base import (
     text,
     with_ids,
 )
+from .links import links_resolve
 
 DEFAULT_WEEKLY_HOURS_LIMIT = 168
 
@@ -52,4 +53,5 @@ def sync_contracts(ctx: SyncContext):
         members = local_ids(Member, ctx.workspace, {p.get("user_id") for p in payloads})
         rows = [contract_row(p, projects=projects, members=members) for p in payloads]
         replace_all(Contract, ctx, rows, stats)
+        links_resolve(ctx.workspace, Contract)
     return stats

@@ -29,6 +29,7 @@ from .base import (
     text,
     with_ids,
 )
+from .links import links_resolve
 
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
@@ -42,6 +43,7 @@ def sync_expense_categories(ctx: SyncContext):
     with resource_run(ctx, "expense_categories") as stats:
         rows = [expense_category_row(p) for p in with_ids(fetch_all(ctx, "expenses/categories", stats=stats))]
         replace_all(ExpenseCategory, ctx, rows, stats)
+        links_resolve(ctx.workspace, ExpenseCategory)
     return stats
 
 

@@ -25,6 +25,7 @@ from .base import (
     text,
     with_ids,
 )
+from .links import links_resolve
 
 
 def yes_no(value, default=True):
@@ -53,6 +54,7 @@ def sync_leave_policies(ctx: SyncContext):
     with resource_run(ctx, "leave_policies") as stats:
         rows = [leave_policy_row(p) for p in with_ids(fetch_all(ctx, "leaves/policies", stats=stats))]
         replace_all(LeavePolicy, ctx, rows, stats)
+        links_resolve(ctx.workspace, LeavePolicy)
     return stats
 
 

@@ -2,6 +2,7 @@
 
 from ..models import Member
 from .base import SyncContext, decimal, fetch_all, integer, moment, replace_all, resource_run, text
+from .links import links_resolve
 
 
 def member_row(payload):
@@ -28,4 +29,5 @@ def sync_members(ctx: SyncContext):
     with resource_run(ctx, "members") as stats:
         rows = [member_row(payload) for payload in fetch_all(ctx, "members", stats=stats)]
         replace_all(Member, ctx, rows, stats)
+        links_resolve(ctx.workspace, Member)
     return stats

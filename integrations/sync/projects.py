@@ -12,6 +12,7 @@ from .base import (
     text,
     with_ids,
 )
+from .links import links_resolve
 
 
 def project_row(payload):
@@ -36,4 +37,5 @@ def sync_projects(ctx: SyncContext):
     with resource_run(ctx, "projects") as stats:
         rows = [project_row(p) for p in with_ids(fetch_all(ctx, "projects", stats=stats))]
         replace_all(Project, ctx, rows, stats)
+        links_resolve(ctx.workspace, Project)
     return stats

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from ..models import Member, Project, RunningTracker, Task, Workspace
 from ..sync.base import integer, local_ids, moment, text, upsert
+from ..sync.links import links_resolve
 from ..sync.members import member_row
 from ..sync.projects import project_row
 from ..webwork import errors
@@ -159,6 +160,7 @@ def _upsert_read(resource, workspace, values, read_at):
     if _newer_read_exists(resource, workspace, values["webwork_id"], read_at):
         return f"A newer read of {resource.label} {values['webwork_id']} was applied meanwhile; kept it."
     upsert(resource.model, workspace, [values], now=read_at)
+    links_resolve(workspace, resource.model)  # rows that arrived before this member or project
     return None
 
 
