@@ -6,6 +6,7 @@ consistent state and the database is never locked while we wait on WebWork.
 """
 
 import contextlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -219,9 +220,19 @@ def local_ids(model, workspace, webwork_ids):
 
 # --- coping with the payloads ---------------------------------------------------
 
+# In a Python string every surrogate code point stands alone (JSON's pairs decode to one character).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def text(value):
-    return "" if value is None else str(value)
+    """A string to store: "" for None; a lone surrogate (not valid Unicode, which no database
+    column holds) becomes U+FFFD, and a NUL character (which PostgreSQL's text refuses) is dropped."""
+    if value is None:
+        return ""
+    value = str(value)
+    if not value.isascii():
+        value = LONE_SURROGATE.sub("\ufffd", value)
+    return value.replace("\x00", "")
 
 
 def integer(value):
@@ -243,14 +254,25 @@ def decimal(value):
 
 
 def moment(value):
-    """An aware datetime from ISO-8601 (`Z`, an offset, or WebWork's `Y-m-d H:i:s`, taken as UTC)."""
+    """An aware datetime from ISO-8601 (`Z`, an offset, or WebWork's `Y-m-d H:i:s`, taken as UTC).
+
+    None when it is not one, names no real moment (`2026-02-30`, `T25:00`), or lies beyond what
+    a database column holds once in UTC (`0001-01-01T00:00:00+01:00`).
+    """
     if not value or not isinstance(value, str):
         return None
-    parsed = parse_datetime(value.replace("Z", "+00:00"))
+    try:
+        parsed = parse_datetime(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
     if parsed is None:
         return None
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=UTC)
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        return None
     return parsed
 
 

@@ -59,6 +59,11 @@ def webhook_intake(request, webhook_uuid):
     token = header_token if header_token is not None else verification.body_token(payload)
     if not verification.token_matches(workspace.webhook_token, token):
         return _unauthorized(workspace)
+    try:
+        verification.body_check(payload)
+    except verification.BodyError as exc:
+        logger.warning("Refused a webhook delivery for workspace %s: %s", workspace.pk, exc)
+        return _answer(400, str(exc))
 
     try:
         delivery = webhook_delivery_receive(workspace=workspace, payload=payload)

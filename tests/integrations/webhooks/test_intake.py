@@ -128,6 +128,36 @@ def test_a_body_that_is_not_a_json_object_is_400(deliver, registered, raw):
     assert stored() == []
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("id", "\ud800", "not valid Unicode"),
+        ("event", "tracker.\udfff", "not valid Unicode"),
+        ("data", {"user_id": 5, "activity_description": "Fix \ud800"}, "not valid Unicode"),
+        ("timestamp", "2026-13-45T10:00:00Z", "'2026-13-45T10:00:00Z' is not a real date and time"),
+        ("timestamp", "2026-02-30T10:00:00Z", "'2026-02-30T10:00:00Z' is not a real date and time"),
+        ("timestamp", "2026-03-02T25:00:00Z", "'2026-03-02T25:00:00Z' is not a real date and time"),
+        ("timestamp", "0001-01-01T00:00:00+01:00", "is not a real date and time"),
+    ],
+    ids=[
+        "surrogate-id",
+        "surrogate-event",
+        "surrogate-data",
+        "month-13",
+        "february-30",
+        "hour-25",
+        "before-year-1-in-utc",
+    ],
+)
+def test_a_verified_body_clockroom_cannot_store_is_400_with_the_reason(deliver, body, field, value, reason):
+    """WebWork is told what is wrong (and stops retrying into an error) instead of getting a 500."""
+    response = deliver({**body, field: value})
+
+    assert response.status_code == 400
+    assert reason in response.json()["message"]
+    assert stored() == []
+
+
 def test_only_post_is_accepted(http, workspace, registered):
     assert http.get(intake_url(workspace)).status_code == 405
 

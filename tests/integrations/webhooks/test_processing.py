@@ -11,6 +11,7 @@ from integrations.sandbox import models as sandbox
 from integrations.sync.base import SyncContext
 from integrations.sync.members import sync_members
 from integrations.sync.projects import sync_projects
+from integrations.webhooks.handlers import Event, project_changed, tracker_started, tracker_stopped
 from integrations.webhooks.processing import process_delivery
 from integrations.webhooks.tasks import process_webhook_delivery_task, requeue_stale_webhook_deliveries_task
 from tests.integrations.helpers import queue_purge, queued_tasks
@@ -261,6 +262,71 @@ def test_tracker_events_update_who_is_working_now(world, synced, deliver, sandbo
     assert process_delivery(delivery) == Status.PROCESSED
 
     assert not RunningTracker.objects.current().filter(workspace=synced).exists()
+
+
+@pytest.mark.parametrize(
+    ("event", "data", "note"),
+    [
+        ("tracker.started", {"user_id": 5, "start_time": "2026-13-45T10:00:00Z"}, "no start time"),
+        ("tracker.started", {"user_id": 5, "start_time": "0001-01-01T00:00:00+01:00"}, "no start time"),
+        ("tracker.stopped", {"start_time": "2026-03-02T25:00:00Z"}, "names no member"),
+        ("member.updated", {"id": "2026-02-30T10:00:00Z"}, "names no member"),
+    ],
+    ids=["impossible-start", "start-before-year-1", "no-member-impossible-start", "date-for-an-id"],
+)
+def test_a_stored_delivery_with_unreadable_values_is_ignored_with_a_note(synced, event, data, note):
+    """A delivery stored before the intake refused such values (or replayed from the admin): the
+    values are read as absent, and the delivery says why it changed nothing."""
+    body = {"id": f"evt-{event}", "event": event, "workspace_id": synced.webwork_id, "data": data}
+    delivery = WebhookDelivery.objects.create(
+        workspace=synced, event_id=body["id"], event=event, body=json.loads(json.dumps(body))
+    )
+
+    assert process_delivery(delivery) == Status.IGNORED
+
+    delivery.refresh_from_db()
+    assert note in delivery.note
+    assert not RunningTracker.objects.filter(workspace=synced).exists()
+
+
+def test_unreadable_text_and_moments_in_a_tracker_event_are_applied_safely(world, synced):
+    """Handlers read payload values as the syncs do: an unpaired surrogate becomes U+FFFD, an
+    impossible stop time falls back to when the event happened."""
+    at = timezone.now().replace(microsecond=0)
+    started = Event(
+        workspace=synced,
+        name="tracker.started",
+        data={
+            "user_id": world.alice.id,
+            "start_time": "2026-03-02T09:30:00Z",
+            "activity_description": "Fix \ud800",
+        },
+        at=at,
+        client=None,
+    )
+    tracker_started(started).apply()
+    running = RunningTracker.objects.current().get(workspace=synced)
+    assert running.activity_description == "Fix \ufffd"
+
+    stopped = Event(
+        workspace=synced,
+        name="tracker.stopped",
+        data={
+            "user_id": world.alice.id,
+            "start_time": "2026-03-02T09:30:00Z",
+            "stopped_at": "2026-03-02T25:00:00Z",
+        },
+        at=at,
+        client=None,
+    )
+    tracker_stopped(stopped).apply()
+    assert RunningTracker.objects.get(workspace=synced).removed_at == at
+
+    # Ids that are not WebWork's numbers name nobody: nothing to change.
+    for handler, data in ((tracker_started, {"user_id": "\ud800"}), (project_changed, {"id": "\ud800"})):
+        outcome = handler(Event(workspace=synced, name="", data=data, at=at, client=None))
+        assert outcome.ignored
+        assert "names no" in outcome.note
 
 
 def test_a_stop_that_arrives_before_its_start_leaves_nobody_working(world, synced, deliver, sandbox_events):
