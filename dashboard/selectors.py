@@ -16,6 +16,7 @@ from integrations.models import (
     Connection,
     LeaveRequest,
     Member,
+    OwedSync,
     Project,
     RunningTracker,
     SyncRun,
@@ -38,9 +39,23 @@ STEP_KINDS = {
     "queues": "approval queues",
     "now": "who is working now",
     "reference": "people, projects and settings",
-    "this_week": "this week",
+    "recent": "recent weeks",
     "tasks": "tasks",
     "history": "history",
+    "retry": "retries of what earlier syncs missed",
+}
+
+# Why a part of a sync failed, in a manager's words, by the error WebWork's answer raised.
+FAILURE_REASONS = {
+    "ServerError": "WebWork answered with a server error",
+    "TransportError": "WebWork could not be reached, or did not answer in time",
+    "RateLimitedError": "WebWork's request limit was reached",
+    "ForbiddenError": "WebWork refused access to it",
+    "NotFoundError": "WebWork did not find it",
+    "ValidationError": "WebWork refused the request",
+    "BadRequestError": "WebWork refused the request",
+    "ConflictError": "WebWork refused the request",
+    "AuthError": "WebWork refused the sign-in",
 }
 
 
@@ -147,6 +162,7 @@ class SyncOverview:
     waiting: str | None  # "queued" | "continuing" | None (see orchestrator.sync_waiting)
     headline: str
     detail: str = ""
+    owed: int = 0  # parts of the mirror the syncs could not read yet (see Sync health)
     steps: list = field(default_factory=list)
 
     @property
@@ -168,8 +184,14 @@ class SyncOverview:
 
 
 def sync_overview_for_workspace(*, workspace) -> SyncOverview:
-    """Where the sync of `workspace` stands: one query for its SyncState, none for WebWork."""
-    state = SyncState.objects.filter(workspace=workspace).first()
+    """Where the sync of `workspace` stands: one query for its SyncState (with how much is owed),
+    none for WebWork."""
+    owed = OwedSync.objects.filter(workspace=OuterRef("workspace")).order_by().values("workspace")
+    state = (
+        SyncState.objects.filter(workspace=workspace)
+        .annotate(owed=Coalesce(Subquery(owed.annotate(n=Count("pk")).values("n")[:1]), Value(0)))
+        .first()
+    )
     # An unsaved, empty state reads as "idle" without asking the database again.
     progress = sync_progress(workspace, state or SyncState(workspace=workspace))
     waiting = sync_waiting(state) if state is not None and not progress.running else None
@@ -183,6 +205,7 @@ def sync_overview_for_workspace(*, workspace) -> SyncOverview:
         last_synced_at=last_synced,
         waiting=waiting,
         headline="",
+        owed=state.owed if state is not None else 0,
         steps=[
             {**step, "kind_label": STEP_KINDS.get(step.get("kind"), step.get("kind", ""))}
             for step in progress.steps
@@ -221,6 +244,13 @@ def _headline(overview):
             "First sync not finished",
             "The approval queues are current; the rest follows with the next sync.",
         )
+    if overview.owed:
+        parts = f"{overview.owed} part{'s' if overview.owed != 1 else ''}"
+        return (
+            "Synced with gaps",
+            f"WebWork did not answer for {parts} of this workspace; Clockroom tries again by itself. "
+            "Sync health lists what and since when.",
+        )
     if progress.last_error:
         return "Synced with errors", "Some resources could not be synced; the next sync tries them again."
     return UP_TO_DATE, ""
@@ -253,7 +283,45 @@ class DeliveryCounts:
 
 
 @dataclass
+class OwedPart:
+    """A part of the mirror a sync could not read, retried by the next syncs until it succeeds."""
+
+    label: str
+    since: object
+    attempts: int
+    retry_at: object
+    reason: str
+    error: str
+
+    @property
+    def due(self):
+        return self.retry_at <= timezone.now()
+
+
+def owed_parts_for_workspace(*, workspace) -> list[OwedPart]:
+    """What the syncs of `workspace` still owe, oldest failure first."""
+    return [
+        OwedPart(
+            label=row.label,
+            since=row.since,
+            attempts=row.attempts,
+            retry_at=row.retry_at,
+            reason=failure_reason(row.last_error),
+            error=row.last_error,
+        )
+        for row in OwedSync.objects.filter(workspace=workspace).order_by("since", "pk")
+    ]
+
+
+def failure_reason(error):
+    """ "ServerError: GET tasks: ... (HTTP 500)" -> "WebWork answered with a server error"."""
+    kind = (error or "").split(":", 1)[0].strip()
+    return FAILURE_REASONS.get(kind, "Clockroom could not read WebWork's answer")
+
+
+@dataclass
 class SyncHealth:
+    owed: list
     last_runs: list
     runs: object  # a Paginator page of SyncRuns, newest first
     deliveries: DeliveryCounts
@@ -298,6 +366,7 @@ def webhook_deliveries_for_workspace(*, workspace, now=None) -> DeliveryCounts:
 
 def sync_health_for_workspace(*, workspace, page=1) -> SyncHealth:
     return SyncHealth(
+        owed=owed_parts_for_workspace(workspace=workspace),
         last_runs=last_sync_runs_for_workspace(workspace=workspace),
         runs=sync_runs_page_for_workspace(workspace=workspace, page=page),
         deliveries=webhook_deliveries_for_workspace(workspace=workspace),

@@ -12,6 +12,7 @@
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from .models import (
@@ -25,6 +26,7 @@ from .models import (
     LeavePolicy,
     LeaveRequest,
     Member,
+    OwedSync,
     Project,
     ProjectViewer,
     RunningTracker,
@@ -381,11 +383,32 @@ class SyncStateAdmin(ReadOnlyAdmin):
         "requests_planned",
         "started_at",
         "finished_at",
+        "first_sync_ran_at",
         "first_sync_done_at",
         "history_synced_until",
     )
     list_select_related = ("workspace",)
     search_fields = ("workspace__name",)
+
+
+@admin.register(OwedSync)
+class OwedSyncAdmin(ResyncMixin, ReadOnlyAdmin):
+    """What the syncs could not read yet; each sync retries what is due (with backoff)."""
+
+    list_display = ("workspace", "label", "since", "attempts", "retry_at", "short_error")
+    list_filter = ("resource", "workspace")
+    list_select_related = ("workspace",)
+    search_fields = ("label", "key", "last_error")
+    actions = ["retry_with_next_sync", "resync_selected"]
+
+    @admin.display(description="last error")
+    def short_error(self, owed):
+        return Truncator(owed.last_error).chars(80)
+
+    @admin.action(description="Retry with the next sync (skip the backoff)")
+    def retry_with_next_sync(self, request, queryset):
+        count = queryset.update(retry_at=timezone.now())
+        self.message_user(request, f"{count} part(s) will be retried by each workspace's next sync.")
 
 
 @admin.register(ApiBudget)

@@ -8,8 +8,13 @@ kept. A new schedule's first run is one interval from now. Missed runs are not r
 (Q_CLUSTER catch_up is False).
 
 * every 2 minutes: the approval queues and recent expenses of every connected workspace;
-* every 15 minutes: the recent window of time entries;
+* every 15 minutes: who is working now and the recent window (the time entries of the last
+  WEBWORK_RECENT_DAYS days, recent timesheets, leave balances, recent expenses, time requests
+  and leaves), so late edits, approvals and deletions at WebWork show within the cycle;
+* hourly: everything but the history (people, projects, contracts, tasks, and the above);
 * nightly: a full reconcile, history included;
+
+Every one of those syncs also retries what an earlier sync owes (see sync/owed.py).
 * every 10 minutes: webhook deliveries still waiting after 10 minutes are queued again (their
   task was lost, e.g. with a worker).
 """
@@ -30,10 +35,16 @@ SCHEDULES = (
         "minutes": 2,
     },
     {
-        "name": "WebWork sync: recent time entries",
+        "name": "WebWork sync: recent weeks",
         "func": "integrations.tasks.sync_recent_all_task",
         "schedule_type": Schedule.MINUTES,
         "minutes": 15,
+    },
+    {
+        "name": "WebWork sync: hourly refresh",
+        "func": "integrations.tasks.sync_incremental_all_task",
+        "schedule_type": Schedule.HOURLY,
+        "minutes": None,
     },
     {
         "name": "WebWork sync: nightly reconcile",
@@ -50,11 +61,17 @@ SCHEDULES = (
 )
 
 
+# Schedules of earlier versions, deleted by name.
+RETIRED = ("WebWork sync: recent time entries",)
+
+
 def _first_run(spec, now):
     if spec["schedule_type"] == Schedule.DAILY:
         local = timezone.localtime(now)
         at = timezone.make_aware(datetime.combine(local.date(), NIGHTLY_AT), local.tzinfo)
         return at if at > now else at + timedelta(days=1)
+    if spec["schedule_type"] == Schedule.HOURLY:
+        return now + timedelta(hours=1)
     return now + timedelta(minutes=spec["minutes"])
 
 
@@ -63,6 +80,7 @@ def schedules_ensure(using="default"):
     now = timezone.now()
     rows = []
     with transaction.atomic(using=using):
+        Schedule.objects.using(using).filter(name__in=RETIRED).delete()
         for spec in SCHEDULES:
             found = list(Schedule.objects.using(using).filter(name=spec["name"]).order_by("pk"))
             schedule = found[0] if found else Schedule(name=spec["name"], next_run=_first_run(spec, now))

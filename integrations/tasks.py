@@ -18,5 +18,9 @@ def sync_recent_all_task():
     return orchestrator.workspaces_sync_queue("recent")
 
 
+def sync_incremental_all_task():
+    return orchestrator.workspaces_sync_queue("incremental")
+
+
 def reconcile_all_task():
     return orchestrator.workspaces_sync_queue("full")

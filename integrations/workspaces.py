@@ -94,8 +94,8 @@ def _workspace_connected_store(*, workspace, connection, webhook_error):
 
 
 def _first_sync_missing(workspace, state):
-    """Connected, but no first sync finished, none runs and none waits (e.g. its task was lost)."""
-    if state.first_sync_done_at is not None:
+    """Connected, but no first sync ran to its end, none runs and none waits (e.g. its task was lost)."""
+    if state.first_sync_ran_at is not None:
         return False
     return not orchestrator.sync_is_running(workspace) and orchestrator.sync_waiting(state) is None
 
@@ -167,7 +167,7 @@ def connection_workspaces_connect(*, connection, client_kwargs=None) -> list[Wor
             and syncs_through is not None
             and not syncs_through.needs_sign_in
             and state is not None
-            and state.first_sync_done_at is not None
+            and state.first_sync_ran_at is not None
         ):
             continue
         workspace, changed = _connect(workspace, connection, client_kwargs)

@@ -263,6 +263,9 @@ WEBWORK_RATE_LIMIT_PER_MINUTE = env.int("WEBWORK_RATE_LIMIT_PER_MINUTE", default
 WEBWORK_RATE_LIMIT_PERIOD_SECONDS = env.int("WEBWORK_RATE_LIMIT_PERIOD_SECONDS", default=60)
 # How far back a full sync mirrors time entries (days; WebWork's timeline reaches a year back).
 WEBWORK_HISTORY_DAYS = env.int("WEBWORK_HISTORY_DAYS", default=90)
+# How many days before today every incremental and 15-minute sync reads again, so late edits,
+# approvals and deletions at WebWork show within one cycle (older history: the nightly sync).
+WEBWORK_RECENT_DAYS = env.int("WEBWORK_RECENT_DAYS", default=14)
 # Fernet keys for the tokens stored at rest, newest first; unset: derived from DJANGO_SECRET_KEY.
 WEBWORK_TOKEN_KEYS = env.list("WEBWORK_TOKEN_KEYS", default=[])
 

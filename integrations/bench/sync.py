@@ -10,6 +10,10 @@ Figures: the plan's request count (the cheapest documented way to fetch every da
 step's estimate frozen when it started), the requests made (retries included), their ratio, the
 429s, what the naive plan (`/time-entries` per member per date) would cost, wall seconds, rows
 mirrored, and the mirror's row counts beside the sandbox's.
+
+`bench_steady` then runs one cycle of each scheduled scope (queues, recent, incremental) on the
+synced mirror: what each costs, planned and made, and what the default schedule spends an hour,
+as a share of the per-minute budget.
 """
 
 import time
@@ -32,7 +36,9 @@ from ..models import (
     Workspace,
 )
 from ..ratelimit import rate_limiter_for
+from ..schedules import SCHEDULES
 from ..sync import orchestrator
+from ..sync.plan import recent_days
 from ..workspaces import workspace_connect
 from .environment import SANDBOX_API, sandbox_required
 from .report import Table, load_average
@@ -171,4 +177,62 @@ def bench_sync(world: World, *, rate, window, say, verbose=False):
             )
     for step in failed:
         say(f"  failed: {step.name}: {step.error}")
+    return table
+
+
+WEBWORK_BUDGET_PER_MINUTE = 60  # WebWork's documented limit per user
+
+# The schedules' scopes and their tasks (how often each runs: integrations/schedules.py).
+CYCLES = (
+    ("queues", "integrations.tasks.sync_queues_all_task"),
+    ("recent", "integrations.tasks.sync_recent_all_task"),
+    ("incremental", "integrations.tasks.sync_incremental_all_task"),
+)
+
+
+def runs_per_hour(func):
+    spec = next(spec for spec in SCHEDULES if spec["func"] == func)
+    if spec["minutes"]:
+        return 60 / spec["minutes"]
+    return 1  # hourly
+
+
+def bench_steady(world: World, *, rate, window, say):
+    """One cycle of each scheduled scope on the mirror a first sync filled; returns its Table."""
+    table = Table(f"bench sync, steady state: one cycle of each schedule, {world.workspace.name}")
+    table.note(
+        f"after the first sync; limit {rate} requests per {window} s; the share is of WebWork's "
+        f"{WEBWORK_BUDGET_PER_MINUTE} requests a minute per user; recent window {recent_days()} days; "
+        f"load average {load_average()}"
+    )
+    per_hour = 0.0
+    for kind, func in CYCLES:
+        clients = []
+
+        def client_factory(workspace, clients=clients):
+            client = world.client()
+            clients.append(client)
+            return client
+
+        say(f"One {kind} cycle of {world.workspace.name}...")
+        started = time.monotonic()
+        result = orchestrator.workspace_sync(world.workspace, kind=kind, client_factory=client_factory)
+        wall = time.monotonic() - started
+        made = sum(client.requests_made for client in clients)
+        refused = sum(client.rate_limited for client in clients)
+        planned = result.plan.requests_planned if result.plan else 0
+        ratio = made / planned if planned else float("inf")
+        hourly = runs_per_hour(func)
+        per_hour += made * hourly
+        table.add(f"{kind}: requests planned / made", f"{planned} / {made}")
+        table.add(
+            f"{kind}: made / planned", f"{ratio:.3f}", f"<= {MADE_PER_PLANNED}", ratio <= MADE_PER_PLANNED
+        )
+        table.add(f"{kind}: 429 answers", refused, "0", refused == 0)
+        table.add(f"{kind}: steps failed", len(result.errors), "0", not result.errors)
+        table.add(f"{kind}: wall seconds", f"{wall:.1f}")
+        table.add(f"{kind}: runs an hour", f"{hourly:g}")
+    budget_per_hour = WEBWORK_BUDGET_PER_MINUTE * 60
+    table.add("requests an hour, default schedule", f"{per_hour:,.0f}")
+    table.add("share of the per-minute budget", f"{per_hour / budget_per_hour:.1%}")
     return table

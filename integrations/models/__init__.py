@@ -5,7 +5,7 @@ from .base import MirrorModel
 from .expenses import Expense, ExpenseCategory
 from .leaves import LeaveBalance, LeavePolicy, LeaveRequest
 from .people import Member, ProjectViewer, ViewerProject
-from .sync import ApiBudget, SyncRun, SyncState
+from .sync import ApiBudget, OwedSync, SyncRun, SyncState
 from .tenancy import Connection, Workspace, WorkspaceAccess
 from .time import RunningTracker, TimeEntry, TimeRequest, Timesheet
 from .webhooks import WebhookDelivery, WebhookRegistration
@@ -23,6 +23,7 @@ __all__ = [
     "LeaveRequest",
     "Member",
     "MirrorModel",
+    "OwedSync",
     "Project",
     "ProjectViewer",
     "RunningTracker",

@@ -5,8 +5,10 @@
   a lock whose lease ran out (a killed worker) is taken over. Each step renews the lease for
   as long as its requests should take at the rate limit.
 * One resource failing records its error (its SyncRun, the step in the plan) and the run goes
-  on with the next step. A 401 that refreshing the token cannot fix stops the run and leaves
-  the connection marked as needing sign-in.
+  on with the next step. What failed is owed (see owed.py): the next syncs retry it with backoff,
+  and the first sync of a workspace is complete only once nothing of it is owed. A 401 that
+  refreshing the token cannot fix stops the run and leaves the connection marked as needing
+  sign-in.
 * Run as a task, a sync stops starting steps when its time budget (below django-q2's timeout)
   runs out and queues a task that resumes the plan where it stopped.
 * `workspace_first_sync_queue()` (after connecting a workspace) and `workspace_sync_now()`
@@ -32,10 +34,21 @@ from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
 from ..connections import workspace_accesses_from_members, workspace_client, workspace_connection
-from ..models import Connection, SyncRun, SyncState, Workspace
+from ..models import Connection, OwedSync, SyncRun, SyncState, Workspace
 from ..webwork import errors
 from .base import SyncContext
-from .plan import LIST_SIZES, SYNC_KINDS, Plan, plan_build, sync_list_sizes, sync_progress
+from .owed import PartsFailed, owed_dates, owed_prune
+from .owed import record as owed_record
+from .plan import (
+    LIST_SIZES,
+    SYNC_KINDS,
+    Plan,
+    history_days,
+    plan_build,
+    sync_list_sizes,
+    sync_progress,
+    workspace_today,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +186,11 @@ def workspace_sync(
             if plan is None or not plan.pending():
                 return result
         else:
-            plan = plan_build(workspace, kind, resource=resource, first=state.first_sync_done_at is None)
+            today = workspace_today(workspace)
+            owed_prune(workspace, today - timedelta(history_days()))
+            plan = plan_build(
+                workspace, kind, resource=resource, today=today, first=state.first_sync_ran_at is None
+            )
         result.plan = plan
         SyncState.objects.filter(pk=state.pk, locked_by=token).update(
             started_at=timezone.now(), finished_at=None, last_error=""
@@ -189,9 +206,10 @@ def workspace_sync(
             return result
         _run_steps(workspace, state, token, plan, client, result, progress, time_budget, started, kind)
         if not plan.pending() and plan.scope == "full" and result.status == DONE:
-            SyncState.objects.filter(pk=state.pk, first_sync_done_at__isnull=True).update(
-                first_sync_done_at=timezone.now()
+            SyncState.objects.filter(pk=state.pk, first_sync_ran_at__isnull=True).update(
+                first_sync_ran_at=timezone.now()
             )
+        sync_marks_update(workspace)
         return result
     finally:
         if client is not None:
@@ -227,7 +245,7 @@ def _run_steps(workspace, state, token, plan, client, result, progress, time_bud
         result.removed += step.removed
         if step.error:
             result.errors.append(f"{step.name}: {step.error}")
-        if step.kind == "history" and step.resource == "time_entries" and step.status == "done":
+        if step.kind == "history" and step.resource == "time_entries":
             _history_reached(state, step.dates()[0])
         _save(state, token, plan, "running", kind, last_error=step.error or None)
         if progress:
@@ -240,7 +258,8 @@ def _run_steps(workspace, state, token, plan, client, result, progress, time_bud
 
 
 def _run_step(workspace, plan, step, client):
-    """Run one step, recording its requests, rows and error. Returns the AuthError that stops the run."""
+    """Run one step, recording its requests, rows and error, and owing what failed of it (a failed
+    date or project, or the whole step). Returns the AuthError that stops the run."""
     before = client.requests_made
     step_started = timezone.now()
     ctx = SyncContext(workspace=workspace, client=client)
@@ -253,20 +272,31 @@ def _run_step(workspace, plan, step, client):
     except errors.AuthError as exc:
         auth_failure = exc
         _failed(workspace, step, step_started, exc)
+    except PartsFailed as exc:
+        # The other dates (projects) of the step were synced; the failed ones are owed.
+        _counted(step, exc.stats)
+        _failed(workspace, step, step_started, exc)
+        owed_record(workspace, step, failed=exc.failed)
     except Exception as exc:
-        # One resource failing must not keep the others stale: record it and go on.
+        # One resource failing must not keep the others stale: record it, owe it and go on.
         logger.exception("Syncing %s of %s failed", step.name, workspace)
         _failed(workspace, step, step_started, exc)
+        if step.resource != LIST_SIZES:
+            owed_record(workspace, step, error=exc)
     else:
         step.status = "done"
-        step.created = stats.created
-        step.updated = stats.updated
-        step.removed = stats.removed
+        _counted(step, stats)
+        if step.resource != LIST_SIZES:
+            owed_record(workspace, step)
         if step.resource == "members":
             # Who may open the workspace follows the roles WebWork just gave.
             workspace_accesses_from_members(workspace)
     step.done = client.requests_made - before
     return auth_failure
+
+
+def _counted(step, stats):
+    step.created, step.updated, step.removed = stats.created, stats.updated, stats.removed
 
 
 def _failed(workspace, step, step_started, exc):
@@ -297,9 +327,36 @@ def _save(state, token, plan, status, kind, last_error=None):
 
 
 def _history_reached(state, oldest):
+    """The history steps have gone back to `oldest` (its failed dates are owed)."""
     SyncState.objects.filter(pk=state.pk).filter(
-        Q(history_synced_until__isnull=True) | Q(history_synced_until__gt=oldest)
-    ).update(history_synced_until=oldest)
+        Q(history_reached__isnull=True) | Q(history_reached__gt=oldest)
+    ).update(history_reached=oldest)
+
+
+def sync_marks_update(workspace):
+    """Bring the marks of what the mirror holds in line with what is owed:
+
+    * the history is read back to `history_reached`, but never past a date still owed: the mark
+      stops the day after the newest owed date;
+    * a first sync that ran to its end is complete once nothing is owed.
+    """
+    state = SyncState.objects.filter(workspace=workspace).first()
+    if state is None:
+        return
+    values = {}
+    if state.history_reached is not None:
+        owed = [day for day in owed_dates(workspace) if day >= state.history_reached]
+        until = max(owed) + timedelta(days=1) if owed else state.history_reached
+        if until != state.history_synced_until:
+            values["history_synced_until"] = until
+    if (
+        state.first_sync_ran_at is not None
+        and state.first_sync_done_at is None
+        and not OwedSync.objects.filter(workspace=workspace).exists()
+    ):
+        values["first_sync_done_at"] = timezone.now()
+    if values:
+        SyncState.objects.filter(pk=state.pk).update(**values)
 
 
 def _connection_needs_sign_in(workspace, exc):
@@ -370,7 +427,7 @@ def workspaces_sync_queue(kind):
 def _mark_queued(workspace, kind):
     """Show the plan of a queued sync on the pages until a worker starts it (unless a sync is running)."""
     state, _created = SyncState.objects.get_or_create(workspace=workspace)
-    plan = plan_build(workspace, kind, first=state.first_sync_done_at is None)
+    plan = plan_build(workspace, kind, first=state.first_sync_ran_at is None)
     data = plan.to_json()
     now = timezone.now()
     data.update(status="queued", kind=kind, queued_at=now.isoformat())

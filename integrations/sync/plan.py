@@ -14,9 +14,17 @@ big ones (contracts, timesheets, time requests, leaves, expenses) from a one-row
 later syncs count what the mirror holds.
 
 The order (`STEP_KINDS`): the approval queues, then who is working now (today's timeline),
-then the reference lists, then this week's time, then tasks, then history. In the history,
-the complete lists (all timesheets, time requests, leaves, balances, expenses) go first since
-they cost a request or two each, then time entries week by week backwards.
+then the reference lists, then the recent window, then tasks, then history, then what earlier
+syncs still owe. The recent window is what managers decide on and what changes late at
+WebWork (an edited entry of last week, an approval, a deleted expense): the time entries of
+the last WEBWORK_RECENT_DAYS days, the timesheets of the open and last few weeks, leave
+balances, and the expenses, time requests and leaves of recent weeks, re-read by every
+incremental and recent sync. In the history, the complete lists (all timesheets, time
+requests, leaves, expenses) go first since they cost a request or two each, then the time
+entries older than the recent window, week by week backwards.
+
+A part of a step that failed is owed (see owed.py): every plan, whatever its scope, retries the
+owed parts whose time has come, unless one of its own steps covers them.
 
 Who is working now comes from today's timeline, which lists a running tracker as an open
 entry; the same request brings today's entries up to date.
@@ -44,16 +52,17 @@ from .. import models
 from ..models import Member, Project, SyncState, Task
 from ..webwork import errors
 from .base import resource_run, today_in
+from .owed import covers, owed_due
 
 logger = logging.getLogger(__name__)
 
 # The order steps run in: what a manager needs first.
-STEP_KINDS = ("queues", "now", "reference", "this_week", "tasks", "history")
+STEP_KINDS = ("queues", "now", "reference", "recent", "tasks", "history", "retry")
 
-# What a sync covers.
+# What a sync covers (every scope also retries what earlier syncs owe, when its time has come).
 #   queues:      the approval queues and the expenses of the last 14 days (every 2 minutes)
-#   recent:      time entries of the last 3 days incl. today, this week's timesheets (every 15 minutes)
-#   incremental: everything but the history; the first sync of a workspace is a full one
+#   recent:      who is working now and the recent window (every 15 minutes)
+#   incremental: everything but the history (hourly); the first sync of a workspace is a full one
 #   full:        everything, history included (nightly)
 SYNC_KINDS = ("incremental", "queues", "recent", "full")
 
@@ -62,8 +71,11 @@ BALANCES_PAGE = 20  # GET /leaves/balances pages by 20 members and accepts no pe
 TIMELINE_PAGE = 100  # GET /reports/daily-timeline: members per page
 TASK_CHUNK = 200  # projects per tasks step: a few minutes of requests at the rate limit
 HISTORY_CHUNK_DAYS = 7
-RECENT_EXPENSE_DAYS = 14
-RECENT_ENTRY_DAYS = 3
+QUEUE_EXPENSE_DAYS = 14  # expenses the queues sync reads every 2 minutes
+# The recent window besides the time entries (WEBWORK_RECENT_DAYS, see recent_days()):
+RECENT_TIMESHEET_WEEKS = 4  # the open week's timesheets and the 4 weeks before it
+RECENT_LIST_DAYS = 31  # expenses, time requests and leaves dated within the last 31 days...
+UPCOMING_LEAVE_DAYS = 90  # ...and leaves of the next 90 days
 MAX_HISTORY_DAYS = 365  # the daily timeline answers for the last year only
 # Time requests are listed within a window (WebWork requires one): a year back, a month ahead.
 TIME_REQUEST_DAYS_BACK = 365
@@ -277,6 +289,12 @@ def history_days():
     return max(0, min(days, MAX_HISTORY_DAYS))
 
 
+def recent_days():
+    """How many days before today every incremental and recent sync reads again
+    (WEBWORK_RECENT_DAYS, default 14; within the history a full sync keeps)."""
+    return max(0, min(int(settings.WEBWORK_RECENT_DAYS), history_days()))
+
+
 def workspace_today(workspace):
     """Today in the workspace's timezone (WebWork's dates are the workspace's)."""
     return today_in(workspace.timezone)
@@ -285,8 +303,8 @@ def workspace_today(workspace):
 def plan_build(workspace, kind="incremental", *, resource="", today=None, first=None):
     """The plan of a `kind` sync of `workspace` (see SYNC_KINDS), estimated from the mirror.
 
-    An incremental sync of a workspace that has never finished a sync is planned as a full one
-    (`first`, default: from its SyncState).
+    An incremental sync of a workspace whose first sync never ran to its end is planned as a full
+    one (`first`, default: from its SyncState).
     """
     if kind not in SYNC_KINDS:
         raise ValueError(f"Unknown sync kind {kind!r}; one of {', '.join(SYNC_KINDS)}.")
@@ -309,33 +327,29 @@ def plan_build(workspace, kind="incremental", *, resource="", today=None, first=
 
 
 def _never_synced(workspace):
-    return not SyncState.objects.filter(workspace=workspace, first_sync_done_at__isnull=False).exists()
+    return not SyncState.objects.filter(workspace=workspace, first_sync_ran_at__isnull=False).exists()
 
 
 def build_steps(workspace, scope, today, days, resource="", first=False, sizes=None):
     known = Known(workspace, sizes)
     builder = _Builder(known, today)
-    monday = today - timedelta(days=today.weekday())
-    sunday = monday + timedelta(days=6)
     if scope == "queues":
         builder.queues()
-        builder.expenses_recent("queues")
+        builder.expenses_recent("queues", QUEUE_EXPENSE_DAYS)
     elif scope == "recent":
-        # Today's date brings who is working now along (the timeline lists running trackers).
-        recent = _days(today - timedelta(RECENT_ENTRY_DAYS - 1), today)
-        builder.time_entries("now", "time entries: last 3 days", recent)
-        builder.timesheets("this_week", "timesheets: this week", monday, sunday)
+        builder.running_trackers()
+        builder.recent_window()
     else:
         builder.queues()
         builder.running_trackers()
         if first and not resource:
             builder.list_sizes()
         builder.reference()
-        builder.time_entries("this_week", "time entries: this week", _days(monday, today - timedelta(1)))
-        builder.timesheets("this_week", "timesheets: this week", monday, sunday)
+        builder.recent_window()
         builder.tasks()
         if scope == "full":
-            builder.history(monday, today - timedelta(days))
+            builder.history(today - timedelta(days))
+    builder.retries(timezone.now())
     steps = [step for step in builder.steps if step.resource == LIST_SIZES or sync_function(step.resource)]
     if resource:
         steps = [step for step in steps if step.resource == resource]
@@ -457,10 +471,10 @@ class _Builder:
             naive=max(1, members),
         )
 
-    def expenses_recent(self, kind):
-        since = self.today - timedelta(RECENT_EXPENSE_DAYS)
+    def expenses_recent(self, kind, days):
+        since = self.today - timedelta(days)
         self.add(
-            "expenses: last 14 days",
+            f"expenses: last {days} days",
             kind,
             "expenses",
             _pages(self.known.count("Expense", date__gte=since, date__lte=self.today)),
@@ -485,12 +499,58 @@ class _Builder:
         self.add(
             "expense categories", "reference", "expense_categories", _pages(known.count("ExpenseCategory"))
         )
-        self.expenses_recent("reference")
         self.add("webhook registrations", "reference", "webhooks", _pages(known.count("WebhookRegistration")))
 
     def timesheets(self, kind, name, date_from, date_to):
         cost = _pages(self.known.count("Timesheet", date_to__gte=date_from, date_from__lte=date_to))
         self.add(name, kind, "timesheets", cost, date_from=date_from, date_to=date_to)
+
+    def recent_window(self):
+        """What changes late at WebWork and what managers decide on, read again every cycle: the
+        time entries of the last `recent_days()` days before today (today is who is working now's),
+        the timesheets of the open week and the weeks before it, leave balances, and the expenses,
+        time requests and leaves of recent weeks (leaves of the coming months too)."""
+        known, today = self.known, self.today
+        days = recent_days()
+        for first, last in _weeks_back(today - timedelta(1), today - timedelta(days)):
+            self.time_entries("recent", f"time entries: {first}..{last}", _days(first, last))
+        monday = today - timedelta(days=today.weekday())
+        self.timesheets(
+            "recent",
+            f"timesheets: this week and {RECENT_TIMESHEET_WEEKS} before",
+            monday - timedelta(weeks=RECENT_TIMESHEET_WEEKS),
+            monday + timedelta(days=6),
+        )
+        self.leave_balances("recent")
+        since = today - timedelta(RECENT_LIST_DAYS)
+        self.expenses_recent("recent", RECENT_LIST_DAYS)
+        self.add(
+            f"time requests: last {RECENT_LIST_DAYS} days",
+            "recent",
+            "time_requests",
+            _pages(known.count("TimeRequest", start__date__gte=since, start__date__lte=today)),
+            date_from=since,
+            date_to=today,
+        )
+        until = today + timedelta(UPCOMING_LEAVE_DAYS)
+        self.add(
+            f"leaves: last {RECENT_LIST_DAYS} and next {UPCOMING_LEAVE_DAYS} days",
+            "recent",
+            "leave_requests",
+            _pages(known.count("LeaveRequest", end_date__gte=since, start_date__lte=until)),
+            date_from=since,
+            date_to=until,
+        )
+
+    def leave_balances(self, kind):
+        self.add(
+            "leave balances",
+            kind,
+            "leave_balances",
+            _pages(self.known.timeline_members, BALANCES_PAGE),
+            date_from=date(self.today.year, 1, 1),
+            date_to=date(self.today.year, 12, 31),
+        )
 
     def tasks(self):
         """One request per project. Up to TASK_CHUNK projects are one step over every project (which
@@ -511,9 +571,9 @@ class _Builder:
                 project_webwork_ids=[pid for pid, _pages_ in chunk],
             )
 
-    def history(self, monday, oldest):
+    def history(self, oldest):
+        """The complete lists, then the time entries older than the recent window back to `oldest`."""
         known = self.known
-        this_year = date(self.today.year, 1, 1)
         self.add("timesheets: all", "history", "timesheets", _pages(known.total("timesheets", "Timesheet")))
         window = time_request_window(self.today)
         self.add(
@@ -527,20 +587,45 @@ class _Builder:
         self.add(
             "leaves: all", "history", "leave_requests", _pages(known.total("leave_requests", "LeaveRequest"))
         )
-        self.add(
-            "leave balances",
-            "history",
-            "leave_balances",
-            _pages(known.timeline_members, BALANCES_PAGE),
-            date_from=this_year,
-            date_to=date(self.today.year, 12, 31),
-        )
         self.add("expenses: all", "history", "expenses", _pages(known.total("expenses", "Expense")))
-        last = monday - timedelta(1)
-        while last >= oldest:
-            first = max(oldest, last - timedelta(HISTORY_CHUNK_DAYS - 1))
+        newest = self.today - timedelta(recent_days() + 1)
+        for first, last in _weeks_back(newest, oldest):
             self.time_entries("history", f"time entries: {first}..{last}", _days(first, last))
-            last = first - timedelta(1)
+
+    def retries(self, now):
+        """What earlier syncs owe and is due now, unless a step of this plan covers it already."""
+        names = {step.name for step in self.steps}
+        for owed in owed_due(self.known.workspace, now):
+            if any(covers(step, owed) for step in self.steps):
+                continue
+            name = f"retry: {owed.label}"
+            if name in names:
+                name = f"{name} ({owed.key})"
+            names.add(name)
+            if owed.resource == "time_entries":
+                cost = _pages(self.known.timeline_members, TIMELINE_PAGE)
+                naive = max(1, self.known.timeline_members)
+            else:
+                cost = naive = len(owed.params.get("project_webwork_ids") or [None])
+            self.steps.append(
+                Step(
+                    name=name,
+                    kind="retry",
+                    resource=owed.resource,
+                    params=dict(owed.params),
+                    planned=cost,
+                    naive=naive,
+                )
+            )
+
+
+def _weeks_back(newest, oldest):
+    """(first, last) date ranges of up to HISTORY_CHUNK_DAYS days, from `newest` back to `oldest`."""
+    last = newest
+    while last >= oldest:
+        first = max(oldest, last - timedelta(HISTORY_CHUNK_DAYS - 1))
+        yield first, last
+        last = first - timedelta(1)
 
 
 # --- progress, for the pages -------------------------------------------------------

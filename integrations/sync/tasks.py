@@ -10,10 +10,12 @@ stays recorded as WebWork's id (`project_webwork_id`, `TaskAssignee.user_webwork
 never fetched inline. The parent task is kept as `parent_webwork_id`.
 """
 
+import logging
+
 from django.db import transaction
 
 from ..models import Member, Project, Task, TaskAssignee
-from ..webwork.errors import NotFoundError
+from ..webwork.errors import AuthError, NotFoundError
 from .base import (
     SyncContext,
     calendar_day,
@@ -27,6 +29,10 @@ from .base import (
     text,
     with_ids,
 )
+from .links import links_resolve
+from .owed import PartsFailed
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PRIORITY = 30  # Normal
 
@@ -73,16 +79,32 @@ def sync_tasks(ctx: SyncContext, project_webwork_ids=None):
         )
     with resource_run(ctx, "tasks", scope="" if full else "projects") as stats:
         # WebWork's project ids are integers; anything else names no project.
-        wanted = [str(integer(p)) for p in project_webwork_ids if integer(p) is not None]
-        for project_webwork_id in dict.fromkeys(wanted):
+        wanted = list(dict.fromkeys(str(integer(p)) for p in project_webwork_ids if integer(p) is not None))
+        failed = {}
+        for project_webwork_id in wanted:
             try:
-                payloads = fetch_all(ctx, "tasks", {"project_id": project_webwork_id}, stats=stats)
-            except NotFoundError:
-                payloads = []
-            _replace_project_tasks(ctx, project_webwork_id, payloads, stats)
+                try:
+                    payloads = fetch_all(ctx, "tasks", {"project_id": project_webwork_id}, stats=stats)
+                except NotFoundError:
+                    payloads = []
+                _replace_project_tasks(ctx, project_webwork_id, payloads, stats)
+            except AuthError:
+                raise
+            except Exception as exc:
+                # One project failing does not keep the others' tasks stale.
+                logger.warning(
+                    "Tasks of project %s in workspace %s failed: %s",
+                    project_webwork_id,
+                    ctx.workspace_id,
+                    exc,
+                )
+                failed[project_webwork_id] = exc
         if full:
             # Tasks of projects the mirror no longer has are gone with them.
             stats.removed += _remove_tasks_of_other_projects(ctx, project_webwork_ids)
+        links_resolve(ctx.workspace, Task)
+        if failed:
+            raise PartsFailed("tasks", stats, failed, of=len(wanted))
     return stats
 
 

@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from ..models import Contract, Member, Project, RunningTracker, Task, TimeEntry
 from ..webwork.client import PAGE_CAP
-from ..webwork.errors import WebWorkError
+from ..webwork.errors import AuthError, WebWorkError
 from .base import (
     RunStats,
     SyncContext,
@@ -33,6 +33,7 @@ from .base import (
     upsert,
     zone,
 )
+from .owed import PartsFailed
 
 logger = logging.getLogger(__name__)
 
@@ -249,13 +250,27 @@ def _learn_timezone(ctx: SyncContext, tz_name):
 
 def sync_time_entries(ctx: SyncContext, dates):
     """Mirror the entries of `dates` (dates or YYYY-MM-DD strings), one date per request round and
-    transaction. Stops at the first failing date (earlier dates stay written). One SyncRun per date."""
-    total = RunStats()
+    transaction, one SyncRun per date. A failing date does not stop the others: when any failed,
+    PartsFailed names them after every date was tried (the others are written). A refused token
+    stops at once."""
+    days = []
     for value in dates:
         day = calendar_day(value)
         if day is None:
             raise ValueError(f"Not a date: {value!r}")
-        total.merge(_sync_date(ctx, day, "time_entries"))
+        days.append(day)
+    total = RunStats()
+    failed = {}
+    for day in days:
+        try:
+            total.merge(_sync_date(ctx, day, "time_entries"))
+        except AuthError:
+            raise
+        except Exception as exc:
+            logger.warning("Time entries of %s in workspace %s failed: %s", day, ctx.workspace_id, exc)
+            failed[day.isoformat()] = exc
+    if failed:
+        raise PartsFailed("time_entries", total, failed, of=len(days))
     return total
 
 

@@ -28,6 +28,12 @@ def shown(response):
     return html.unescape(response.content.decode())
 
 
+def words(response):
+    """The page's text as a person reads it: no tags, white space folded."""
+    text = " ".join(re.sub(r"<[^>]+>", " ", shown(response)).split())
+    return text.replace(" .", ".").replace(" ,", ",").replace(" :", ":")
+
+
 def vary(response):
     return {part.strip() for part in response.get("Vary", "").split(",")}
 
@@ -566,3 +572,55 @@ def test_disconnect_and_connect_are_posts(signed_in, acme):
     assert signed_in.get("/w/1/connect/").status_code == 405
     acme.refresh_from_db()
     assert acme.is_connected
+
+
+def test_the_health_page_says_what_is_not_synced_yet_and_since_when(signed_in, acme):
+    now = timezone.now()
+    finished_sync(acme)
+    globex = mirror.Workspace.objects.create(webwork_id=2, name="Globex")
+    owe = mirror.OwedSync.objects.create
+    owe(
+        workspace=acme,
+        resource="time_entries",
+        key="2026-12-01",
+        label="time entries of Tue 1 Dec 2026",
+        params={"dates": ["2026-12-01"]},
+        since=now - timedelta(hours=2),
+        attempts=3,
+        retry_at=now + timedelta(minutes=20),
+        last_error="ServerError: GET reports/daily-timeline: Internal Server Error (HTTP 500)",
+    )
+    owe(
+        workspace=acme,
+        resource="members",
+        label="members",
+        since=now - timedelta(minutes=5),
+        retry_at=now - timedelta(minutes=1),
+        last_error="TransportError: GET members: timed out",
+    )
+    owe(workspace=globex, resource="projects", label="projects of Globex", last_error="ServerError: x")
+
+    text = words(signed_in.get("/w/1/sync/"))
+
+    assert (
+        "Time entries of Tue 1 Dec 2026: WebWork answered with a server error, failing for 2 hours "
+        "(3 tries). Next try 19 minutes from now." in text
+    )
+    assert (
+        "Members: WebWork could not be reached, or did not answer in time, failing for 5 minutes (1 try). "
+        "Next try with the next sync." in text
+    )
+    assert "Globex" not in text
+
+    # The workspace's sync card says the mirror has gaps, and leads to them.
+    page = signed_in.get("/w/1/")
+    card = words(page)
+    assert "Synced with gaps" in card
+    assert "WebWork did not answer for 2 parts of this workspace" in card
+    assert 'href="/w/1/sync/#owed-heading"' in shown(page)
+
+    mirror.OwedSync.objects.filter(workspace=acme).delete()
+    assert "Nothing: every part of Acme Studio the syncs read came through." in shown(
+        signed_in.get("/w/1/sync/")
+    )
+    assert "Up to date" in shown(signed_in.get("/w/1/"))

@@ -53,6 +53,23 @@ def faults_from_request(user, number):
     return get_token
 
 
+def faults_on_requests(user, numbers):
+    """A token source that makes the sandbox answer 500 to exactly the requests numbered `numbers`
+    (counting from 1; use a client with max_retries=0 so that each try is one request)."""
+    raw, _ = access_token_issue(user=user)
+    failing = set(numbers)
+    sent = 0
+
+    def get_token():
+        nonlocal sent
+        sent += 1
+        rate = 1.0 if sent in failing else 0.0
+        sandbox.FaultSettings.objects.update_or_create(pk=1, defaults={"server_error_rate": rate})
+        return raw
+
+    return get_token
+
+
 def queued_tasks():
     """The tasks waiting in django-q2's queue (dicts with func, args ...), on the ORM or the Redis broker."""
     from django_q.brokers import get_broker

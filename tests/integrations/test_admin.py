@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from integrations import models as m
+from integrations.sync.owed import owed_due
 from tests.integrations.helpers import queued_tasks
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
@@ -99,6 +100,14 @@ def rows():
     m.ApiBudget.objects.create(key="webwork-user-1", sent=[1.0, 2.0])
     m.AuditEvent.objects.create(
         workspace=workspace, actor=user, action="timesheet_approve", object_type="timesheet", object_id="40"
+    )
+    m.OwedSync.objects.create(
+        workspace=workspace,
+        resource="time_entries",
+        key="2026-03-02",
+        label="time entries of Mon 2 Mar 2026",
+        params={"dates": ["2026-03-02"]},
+        last_error="ServerError: GET reports/daily-timeline: Internal Server Error (HTTP 500)",
     )
     delivery = m.WebhookDelivery.objects.create(
         workspace=workspace,
@@ -198,6 +207,22 @@ def test_resync_selected_queues_a_sync_of_their_workspace(
     assert [(t["func"], t["args"]) for t in queued] == [
         ("integrations.tasks.workspace_sync_task", (rows["workspace"].pk, "incremental"))
     ]
+
+
+def test_an_owed_part_can_be_retried_with_the_next_sync_skipping_its_backoff(admin_client, rows):
+    owed = m.OwedSync.objects.get()
+    m.OwedSync.objects.filter(pk=owed.pk).update(attempts=6, retry_at=timezone.now() + dt.timedelta(hours=1))
+
+    response = admin_client.post(
+        admin_url(m.OwedSync, "changelist"),
+        {"action": "retry_with_next_sync", "_selected_action": [owed.pk]},
+        follow=True,
+    )
+
+    assert "1 part(s) will be retried by each workspace&#x27;s next sync." in response.content.decode()
+    owed.refresh_from_db()
+    assert owed.retry_at <= timezone.now()
+    assert [row.key for row in owed_due(rows["workspace"])] == ["2026-03-02"]
 
 
 def test_replay_processes_a_failed_delivery_again(

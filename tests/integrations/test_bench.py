@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 
-TABLES = ("bench sync:", "bench memory:", "bench upsert:", "bench intake:")
+TABLES = ("bench sync:", "bench sync, steady state:", "bench memory:", "bench upsert:", "bench intake:")
 
 
 def figure(out, name):
@@ -91,6 +91,21 @@ def test_bench_sync_mirrors_the_sandbox_without_a_429(smoke_run):
     for table in ("members", "projects", "tasks", "contracts", "time entries", "timesheets"):
         mirror, sandbox = figure(out, f"mirror / sandbox: {table}")[0].split(" / ")
         assert mirror == sandbox != "0", table
+
+
+def test_bench_sync_prices_each_scheduled_cycle_and_the_hour(smoke_run):
+    out = smoke_run.stdout
+    per_hour = 0
+    for kind, runs in (("queues", 30), ("recent", 4), ("incremental", 1)):
+        planned, made = (int(n) for n in figure(out, f"{kind}: requests planned / made")[0].split(" / "))
+        assert 0 < made <= planned * 1.05, kind
+        assert figure(out, f"{kind}: made / planned")[2] == "ok"
+        assert figure(out, f"{kind}: 429 answers")[:3] == ("0", "0", "ok")
+        assert figure(out, f"{kind}: steps failed")[0] == "0"
+        assert figure(out, f"{kind}: runs an hour")[0] == str(runs)
+        per_hour += made * runs
+    assert figure(out, "requests an hour, default schedule")[0] == f"{per_hour:,}"
+    assert figure(out, "share of the per-minute budget")[0] == f"{per_hour / 3600:.1%}"
 
 
 def test_bench_counts_what_it_wrote(smoke_run):

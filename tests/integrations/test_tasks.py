@@ -15,7 +15,7 @@ from integrations.connections import workspace_client
 from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
 from integrations.sandbox.tokens import access_token_issue
-from integrations.schedules import SCHEDULES, schedules_ensure
+from integrations.schedules import RETIRED, SCHEDULES, schedules_ensure
 from integrations.sync import orchestrator
 from integrations.sync.plan import sync_progress
 from tests.integrations.conftest import SANDBOX_API
@@ -76,7 +76,9 @@ def submitted_timesheet(world):
 
 def test_schedules_are_created_once_by_name_updated_in_place_and_every_func_imports():
     Schedule.objects.filter(name__in=[spec["name"] for spec in SCHEDULES]).delete()  # made by migrate
+    retired = Schedule.objects.create(name=RETIRED[0], func="integrations.tasks.sync_recent_all_task")
     first = schedules_ensure()
+    assert not Schedule.objects.filter(pk=retired.pk).exists()
     queues = Schedule.objects.get(name=QUEUES)
     Schedule.objects.filter(pk=queues.pk).update(minutes=7)
     Schedule.objects.create(name=QUEUES, func="integrations.tasks.sync_queues_all_task")  # a stray copy
@@ -84,12 +86,13 @@ def test_schedules_are_created_once_by_name_updated_in_place_and_every_func_impo
     second = schedules_ensure()
 
     names = [spec["name"] for spec in SCHEDULES]
-    assert Schedule.objects.filter(name__in=names).count() == len(SCHEDULES) == 4
+    assert Schedule.objects.filter(name__in=names).count() == len(SCHEDULES) == 5
     assert [s.pk for s in second] == [s.pk for s in first]
     queues = Schedule.objects.get(name=QUEUES)
     assert (queues.schedule_type, queues.minutes) == (Schedule.MINUTES, 2)
-    recent = Schedule.objects.get(name="WebWork sync: recent time entries")
+    recent = Schedule.objects.get(name="WebWork sync: recent weeks")
     assert (recent.schedule_type, recent.minutes) == (Schedule.MINUTES, 15)
+    assert Schedule.objects.get(name="WebWork sync: hourly refresh").schedule_type == Schedule.HOURLY
     assert Schedule.objects.get(name="WebWork sync: nightly reconcile").schedule_type == Schedule.DAILY
     # Nothing runs the moment the schedules appear.
     assert all(s.next_run > timezone.now() for s in second)
@@ -128,6 +131,7 @@ def test_the_queue_schedule_syncs_the_queues_of_every_connected_workspace(
     ("task", "scope"),
     [
         ("integrations.tasks.sync_recent_all_task", "recent"),
+        ("integrations.tasks.sync_incremental_all_task", "incremental"),
         ("integrations.tasks.reconcile_all_task", "full"),
     ],
 )
@@ -136,6 +140,8 @@ def test_the_recent_and_nightly_tasks_sync_their_windows(
 ):
     settings.WEBWORK_HISTORY_DAYS = 3
     acme, _globex = connected
+    if scope == "incremental":  # a workspace's first sync is a full one: this one has had it
+        mirror.SyncState.objects.create(workspace=acme, first_sync_ran_at=timezone.now())
 
     assert import_string(task)() == 1
 
@@ -145,9 +151,12 @@ def test_the_recent_and_nightly_tasks_sync_their_windows(
     kinds = {step["kind"] for step in state.plan["steps"]}
     assert ("history" in kinds) == (scope == "full")
     if scope == "recent":
-        entries = next(s for s in state.plan["steps"] if s["resource"] == "time_entries")
+        # The recent window (as far back as the history reaches, here 3 days) and today's timeline.
         today = timekeeping.local_date(world.acme, timezone.now())
-        assert entries["params"]["dates"] == [str(today - timedelta(days=n)) for n in (2, 1, 0)]
+        steps = state.plan["steps"]
+        dates = sorted(day for s in steps if s["resource"] == "time_entries" for day in s["params"]["dates"])
+        assert dates == [str(today - timedelta(days=n)) for n in (3, 2, 1)]
+        assert [s["name"] for s in steps if s["resource"] == "running_trackers"] == ["who is working now"]
 
 
 def test_the_first_sync_after_connecting_starts_by_itself_and_can_be_watched(

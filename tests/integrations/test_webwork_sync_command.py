@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from integrations import models as mirror
+from integrations.sandbox import models as sandbox
 from integrations.sync import orchestrator
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
@@ -101,3 +102,25 @@ def test_a_sync_already_running_is_refused(workspace):
     with orchestrator.workspace_lock(workspace), pytest.raises(CommandError, match="already running"):
         sync("--workspace", str(workspace.webwork_id))
     assert not mirror.SyncRun.objects.exists()
+
+
+def test_failed_steps_are_named_one_line_each_and_the_command_fails(workspace):
+    sandbox.FaultSettings.objects.update_or_create(pk=1, defaults={"server_error_rate": 1.0})
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(CommandError) as failed:
+        call_command("webwork_sync", "--workspace", str(workspace.webwork_id), stdout=out, stderr=err)
+
+    steps = [
+        s for s in mirror.SyncState.objects.get(workspace=workspace).plan["steps"] if s["status"] == "failed"
+    ]
+    assert len(steps) > 10
+    failed_lines = [line for line in err.getvalue().splitlines() if line.startswith("  failed: ")]
+    assert [line.removeprefix("  failed: ") for line in failed_lines] == [
+        f"{s['name']}: {s['error']}" for s in steps
+    ]
+    assert all("ServerError" in line for line in failed_lines)
+    assert f"{len(steps)} steps of the sync of Acme Studio failed" in str(failed.value)
+    assert SUMMARY.match(out.getvalue().splitlines()[-1])
+    # What failed is owed, to be retried by the next syncs.
+    assert mirror.OwedSync.objects.filter(workspace=workspace).count() >= len(steps)

@@ -123,6 +123,10 @@ class Command(BaseCommand):
                         )
                     )
                     self.show(tables[-1])
+                    tables.append(
+                        sync.bench_steady(world, rate=options["rate"], window=options["window"], say=self.say)
+                    )
+                    self.show(tables[-1])
                 if "memory" in chosen:
                     if "sync" not in chosen:
                         memory.reference_sync(world, self.say)

@@ -5,6 +5,8 @@ under the same per-workspace lock as the scheduled syncs, and shows the plan's p
 line redrawn in place on a terminal, a line per step otherwise. Ends with a summary line:
 
     Synced Acme Studio: 42 requests, 310 rows (300 created, 8 updated, 2 removed) in 41.7 s
+
+A step that failed is named on stderr, one line each, and the command exits with status 1.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -55,6 +57,12 @@ class Command(BaseCommand):
             raise CommandError(f"The sync of {target} stopped: {reason}")
         if result.status == orchestrator.LOST_LOCK:
             raise CommandError(f"Another sync of {target} took over; this one stopped.")
+        if result.errors:
+            failed = len(result.errors)
+            raise CommandError(
+                f"{failed} step{'s' if failed != 1 else ''} of the sync of {target} failed (listed above). "
+                "What failed is owed: the next syncs retry it, and Sync health shows it until then."
+            )
 
     def _workspace(self, value):
         workspaces = Workspace.objects.order_by("name", "pk")

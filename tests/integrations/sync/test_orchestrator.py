@@ -86,6 +86,7 @@ def registered_checks():
 
 def test_a_full_sync_converges_and_costs_what_it_planned(busy_world, workspace, owner_client, settings):
     settings.WEBWORK_HISTORY_DAYS = 14
+    settings.WEBWORK_RECENT_DAYS = 7
 
     result = orchestrator.workspace_sync(workspace, kind="full", client_factory=lambda ws: owner_client)
 
@@ -111,6 +112,7 @@ def test_a_full_sync_converges_and_costs_what_it_planned(busy_world, workspace, 
 
 def test_the_plan_runs_in_the_order_a_manager_needs(busy_world, workspace, owner_client, settings):
     settings.WEBWORK_HISTORY_DAYS = 21
+    settings.WEBWORK_RECENT_DAYS = 3
 
     orchestrator.workspace_sync(workspace, kind="full", client_factory=lambda ws: owner_client)
 

@@ -9,11 +9,11 @@ from integrations.models import SyncRun, Task, TaskAssignee
 from integrations.sandbox import models as sandbox
 from integrations.sync.base import SyncContext
 from integrations.sync.members import sync_members
+from integrations.sync.owed import PartsFailed
 from integrations.sync.projects import sync_projects
 from integrations.sync.tasks import sync_tasks
-from integrations.webwork.errors import ServerError
 from tests.integrations.convergence import assert_converged
-from tests.integrations.helpers import faults_from_request
+from tests.integrations.helpers import faults_on_requests
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -169,27 +169,29 @@ def test_a_project_with_more_than_a_hundred_tasks_costs_a_request_per_hundred(
     assert SyncRun.objects.get(resource="tasks").requests == 3
 
 
-def test_a_failure_mid_sync_keeps_each_project_consistent_and_a_clean_resync_converges(
+def test_a_failing_project_keeps_its_tasks_and_the_other_projects_are_still_synced(
     world, board, mirror_workspace, mirrored, make_client
 ):
     sync_tasks(mirrored)
     sandbox.Task.objects.filter(pk=board.design.pk).update(title="Design v2")  # Website, synced first
     sandbox.Task.objects.filter(pk=board.done.pk).update(title="Triage v2")  # Support, second
     sandbox.Task.objects.filter(pk=board.old.pk).update(deleted_at=timezone.now())
-    client = make_client(world.owner, get_token=faults_from_request(world.owner, 2))
+    client = make_client(world.owner, get_token=faults_on_requests(world.owner, {2}), max_retries=0)
     context = SyncContext(workspace=mirror_workspace, client=client)
 
-    with pytest.raises(ServerError):
+    with pytest.raises(PartsFailed) as raised:
         sync_tasks(context)
 
-    # The project synced before the failure is fresh; the others are as they were.
+    # Support's listing failed: its tasks are as they were; Website's (before) and the project
+    # after it are fresh.
+    support = Task.objects.get(webwork_id=str(board.done.id)).project_webwork_id
+    assert list(raised.value.failed) == [str(support)]
     assert Task.objects.get(webwork_id=str(board.design.id)).title == "Design v2"
     assert Task.objects.get(webwork_id=str(board.done.id)).title == "Triage"
-    assert Task.objects.get(webwork_id=str(board.old.id)).removed_at is None
+    assert Task.objects.get(webwork_id=str(board.old.id)).removed_at is not None  # Legacy, third
     failed = SyncRun.objects.get(resource="tasks", status="failed")
     assert "ServerError" in failed.error
-    assert (failed.requests, failed.updated) == (client.requests_made, 3)
+    assert failed.requests == client.requests_made == 3
 
-    sandbox.FaultSettings.objects.filter(pk=1).update(server_error_rate=0)
     sync_tasks(mirrored)
     assert_converged(mirror_workspace, "tasks")

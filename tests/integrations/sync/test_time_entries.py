@@ -15,6 +15,7 @@ from integrations.sandbox.models.time import Method
 from integrations.sandbox.tokens import access_token_issue
 from integrations.sync.base import RunStats, SyncContext
 from integrations.sync.members import sync_members
+from integrations.sync.owed import PartsFailed
 from integrations.sync.time_entries import (
     sync_running_trackers,
     sync_time_entries,
@@ -23,7 +24,7 @@ from integrations.sync.time_entries import (
 )
 from integrations.webwork.errors import ServerError
 from tests.integrations.convergence import assert_converged
-from tests.integrations.helpers import at, berlin_today, faults_from_request
+from tests.integrations.helpers import at, berlin_today, faults_on_requests
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -148,7 +149,7 @@ def test_a_date_costs_one_request_per_100_members(world, mirror_workspace, sync_
     assert_converged(mirror_workspace, "time_entries")
 
 
-def test_a_failed_date_keeps_earlier_dates_and_its_own_previous_state(
+def test_a_failed_date_keeps_its_previous_state_and_the_other_dates_are_still_read(
     world, mirror_workspace, make_client, sync_context, days, entries
 ):
     sync_time_entries(sync_context, days[:2])
@@ -158,20 +159,26 @@ def test_a_failed_date_keeps_earlier_dates_and_its_own_previous_state(
     timekeeping.time_entry_delete(entries[(days[1], "bob")])
     failing = SyncContext(
         workspace=mirror_workspace,
-        client=make_client(world.owner, get_token=faults_from_request(world.owner, 2)),
+        client=make_client(world.owner, get_token=faults_on_requests(world.owner, {2}), max_retries=0),
     )
 
-    with pytest.raises(ServerError):
+    with pytest.raises(PartsFailed) as raised:
         sync_time_entries(failing, days)
 
+    # Only the second date failed: it keeps its previous state, the dates around it are fresh.
+    assert list(raised.value.failed) == [days[1].isoformat()]
+    assert isinstance(raised.value.failed[days[1].isoformat()], ServerError)
     assert TimeEntry.objects.get(webwork_id=str(first.id)).activity_description == "Changed on day one"
     assert TimeEntry.objects.get(webwork_id=str(second.id)).activity_description == "Homepage"
     assert TimeEntry.objects.current().filter(date=days[1]).count() == 2  # nothing marked removed
-    assert not TimeEntry.objects.filter(date=days[2]).exists()  # never reached
+    assert TimeEntry.objects.filter(date=days[2]).exists()  # read after the failed date
     runs = list(SyncRun.objects.filter(resource="time_entries").order_by("id").values_list("scope", "status"))
-    assert runs[-2:] == [(days[0].isoformat(), "succeeded"), (days[1].isoformat(), "failed")]
+    assert runs[-3:] == [
+        (days[0].isoformat(), "succeeded"),
+        (days[1].isoformat(), "failed"),
+        (days[2].isoformat(), "succeeded"),
+    ]
 
-    sandbox.FaultSettings.objects.filter(pk=1).update(server_error_rate=0)
     sync_time_entries(sync_context, days)
     assert_converged(mirror_workspace, "time_entries")
 
