@@ -98,6 +98,9 @@ def upsert(model, workspace, rows: list[dict], *, now=None):
     if not rows:
         return 0, 0
     now = now or timezone.now()
+    for row in rows:
+        if "raw" in row and unstorable(row["raw"]):
+            row["raw"] = storable(row["raw"])
     created = 0
     update_fields = [name for name in rows[0] if name != "webwork_id"] + ["synced_at", "removed_at"]
     for start in range(0, len(rows), UPSERT_BATCH):
@@ -233,6 +236,32 @@ def text(value):
     if not value.isascii():
         value = LONE_SURROGATE.sub("\ufffd", value)
     return value.replace("\x00", "")
+
+
+def _unstorable_text(value):
+    return "\x00" in value or (not value.isascii() and LONE_SURROGATE.search(value) is not None)
+
+
+def unstorable(value):
+    """Whether a payload holds text a database refuses (see `text`), in a key or a value."""
+    if isinstance(value, str):
+        return _unstorable_text(value)
+    if isinstance(value, dict):
+        return any(unstorable(k) or unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(unstorable(item) for item in value)
+    return False
+
+
+def storable(value):
+    """A payload (for `raw`) with every string, keys included, made storable as `text` does."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
 
 
 def integer(value):

@@ -345,7 +345,7 @@ def build_steps(workspace, scope, today, days, resource="", first=False, sizes=N
         if first and not resource:
             builder.list_sizes()
         builder.reference()
-        builder.recent_window()
+        builder.recent_window(complete_lists_follow=scope == "full")
         builder.tasks()
         if scope == "full":
             builder.history(today - timedelta(days))
@@ -501,27 +501,33 @@ class _Builder:
         )
         self.add("webhook registrations", "reference", "webhooks", _pages(known.count("WebhookRegistration")))
 
-    def timesheets(self, kind, name, date_from, date_to):
-        cost = _pages(self.known.count("Timesheet", date_to__gte=date_from, date_from__lte=date_to))
-        self.add(name, kind, "timesheets", cost, date_from=date_from, date_to=date_to)
-
-    def recent_window(self):
+    def recent_window(self, *, complete_lists_follow=False):
         """What changes late at WebWork and what managers decide on, read again every cycle: the
         time entries of the last `recent_days()` days before today (today is who is working now's),
         the timesheets of the open week and the weeks before it, leave balances, and the expenses,
-        time requests and leaves of recent weeks (leaves of the coming months too)."""
+        time requests and leaves of recent weeks (leaves of the coming months too). A full sync
+        reads the last three in its complete lists (`complete_lists_follow`)."""
         known, today = self.known, self.today
         days = recent_days()
         for first, last in _weeks_back(today - timedelta(1), today - timedelta(days)):
             self.time_entries("recent", f"time entries: {first}..{last}", _days(first, last))
         monday = today - timedelta(days=today.weekday())
-        self.timesheets(
-            "recent",
+        weeks = RECENT_TIMESHEET_WEEKS + 1
+        date_from, date_to = monday - timedelta(weeks=RECENT_TIMESHEET_WEEKS), monday + timedelta(days=6)
+        in_mirror = known.count("Timesheet", date_to__gte=date_from, date_from__lte=date_to)
+        # A first sync's mirror holds few of them yet: a member has one timesheet a week.
+        expected = min(int(known.sizes.get("timesheets") or 0), known.timeline_members * weeks)
+        self.add(
             f"timesheets: this week and {RECENT_TIMESHEET_WEEKS} before",
-            monday - timedelta(weeks=RECENT_TIMESHEET_WEEKS),
-            monday + timedelta(days=6),
+            "recent",
+            "timesheets",
+            _pages(max(in_mirror, expected)),
+            date_from=date_from,
+            date_to=date_to,
         )
         self.leave_balances("recent")
+        if complete_lists_follow:
+            return
         since = today - timedelta(RECENT_LIST_DAYS)
         self.expenses_recent("recent", RECENT_LIST_DAYS)
         self.add(

@@ -8,7 +8,7 @@ in constant time and never logged.
 import hmac
 import json
 
-from ..sync.base import LONE_SURROGATE, moment
+from ..sync.base import moment, unstorable
 
 TOKEN_HEADER = "X-Webhook-Token"  # noqa: S105 (a header name)
 TOKEN_FIELD = "token"  # noqa: S105 (a field name)
@@ -48,11 +48,13 @@ def body_parse(raw: bytes) -> dict:
 
 
 def body_check(payload: dict) -> dict:
-    """The verified delivery, if Clockroom can store it: no text that is not valid Unicode, and a
-    `timestamp` (when given as text) that is a real date and time. Raises BodyError otherwise."""
-    if _holds_lone_surrogate(payload):
+    """The verified delivery, if Clockroom can store it: no text that is not valid Unicode nor a NUL
+    character, and a `timestamp` (when given as text) that is a real date and time. Raises
+    BodyError otherwise."""
+    if unstorable(payload):
         raise BodyError(
-            "The body holds text that is not valid Unicode (an unpaired surrogate such as \\ud800)."
+            "The body holds text no database stores: an unpaired surrogate (such as \\ud800), "
+            "which is not valid Unicode, or a NUL character."
         )
     timestamp = payload.get("timestamp")
     if isinstance(timestamp, str) and timestamp.strip() and moment(timestamp) is None:
@@ -61,18 +63,6 @@ def body_check(payload: dict) -> dict:
             "(expected ISO 8601, e.g. 2026-12-07T10:00:00Z)."
         )
     return payload
-
-
-def _holds_lone_surrogate(value) -> bool:
-    """Whether any string of the parsed body (keys included) holds a surrogate code point: JSON
-    allows the escape, but no database column stores such text."""
-    if isinstance(value, str):
-        return not value.isascii() and LONE_SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_lone_surrogate(item) for item in value)
-    return False
 
 
 def body_token(payload: dict):

@@ -31,7 +31,7 @@ from integrations.sync.leaves import (
 )
 from integrations.sync.links import LINKS, links_resolve
 from integrations.sync.members import sync_members
-from integrations.sync.plan import SYNCS, sync_function
+from integrations.sync.plan import SYNCS, plan_build, sync_function
 from integrations.sync.project_viewers import sync_project_viewers
 from integrations.sync.projects import sync_projects
 from integrations.sync.tasks import sync_tasks
@@ -493,3 +493,52 @@ class WebWorkChanges:
                 {"workspace_id": self.acme.id, "weekly_hours_limit": (contract.weekly_hours_limit or 40) - 5},
             )
         )
+
+
+# --- what keeping the recent weeks exact costs --------------------------------------------------------
+
+
+def test_the_default_schedule_keeps_a_150_member_workspace_fresh_on_under_15_percent_of_the_budget(settings):
+    """The plans' own prices for a workspace of 150 members (145 tracking time, 5 project viewers),
+    40 projects and 230 contracts, with a timesheet per member and week: what the schedules spend
+    in an hour (queues every 2 minutes, the recent weeks every 15, the rest hourly)."""
+    settings.WEBWORK_RECENT_DAYS = 14
+    workspace = mirror.Workspace.objects.create(webwork_id=150, name="Big", connected_at=timezone.now())
+    mirror.SyncState.objects.create(workspace=workspace, first_sync_ran_at=timezone.now())
+    today = timezone.localdate()
+    mirror.Member.objects.bulk_create(
+        mirror.Member(
+            workspace=workspace, webwork_id=str(n), role="Project viewer" if n > 145 else "Regular user"
+        )
+        for n in range(1, 151)
+    )
+    mirror.Project.objects.bulk_create(
+        mirror.Project(workspace=workspace, webwork_id=str(n), name=f"P{n}") for n in range(1, 41)
+    )
+    mirror.Contract.objects.bulk_create(
+        mirror.Contract(workspace=workspace, webwork_id=str(n), user_webwork_id=n % 145 + 1)
+        for n in range(1, 231)
+    )
+    monday = today - timedelta(days=today.weekday())
+    mirror.Timesheet.objects.bulk_create(
+        mirror.Timesheet(
+            workspace=workspace,
+            webwork_id=f"{member}-{week}",
+            user_webwork_id=member,
+            date_from=monday - timedelta(weeks=week),
+            date_to=monday - timedelta(weeks=week) + timedelta(days=6),
+            status="submitted" if week == 1 else "approved",
+        )
+        for member in range(1, 146)
+        for week in range(5)
+    )
+
+    cost = {
+        kind: plan_build(workspace, kind).requests_planned for kind in ("queues", "recent", "incremental")
+    }
+
+    # Time entries: two timeline requests per date (100 members a page) for today and 14 days.
+    recent = plan_build(workspace, "recent")
+    assert sum(s.planned for s in recent.steps if s.resource in ("time_entries", "running_trackers")) == 30
+    per_hour = 30 * cost["queues"] + 4 * cost["recent"] + cost["incremental"]
+    assert per_hour / (60 * 60) < 0.15, cost  # 449 requests an hour (12.5%) when this was written
