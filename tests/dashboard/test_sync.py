@@ -603,11 +603,11 @@ def test_the_health_page_says_what_is_not_synced_yet_and_since_when(signed_in, a
     text = words(signed_in.get("/w/1/sync/"))
 
     assert (
-        "Time entries of Tue 1 Dec 2026: WebWork answered with a server error, failing for 2 hours "
+        "Time entries of Tue 1 Dec 2026 — WebWork answered with a server error, failing for 2 hours "
         "(3 tries). Next try 19 minutes from now." in text
     )
     assert (
-        "Members: WebWork could not be reached, or did not answer in time, failing for 5 minutes (1 try). "
+        "Members — WebWork could not be reached, or did not answer in time, failing for 5 minutes (1 try). "
         "Next try with the next sync." in text
     )
     assert "Globex" not in text
