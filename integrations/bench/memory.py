@@ -17,7 +17,7 @@ from django.db.models import Count
 
 from ..models import TimeEntry
 from ..sync.base import SyncContext
-from ..sync.plan import sync_function, workspace_today
+from ..sync.plan import SYNCS, workspace_today
 from ..sync.time_entries import sync_time_entries
 from .report import Table, load_average
 
@@ -31,7 +31,7 @@ def reference_sync(world, say):
     with world.client() as client:
         ctx = SyncContext(workspace=world.workspace, client=client)
         for resource in REFERENCE:
-            sync_function(resource)(ctx)
+            SYNCS[resource](ctx)
 
 
 def _measure(world, dates):

@@ -37,7 +37,6 @@ in `SyncState.plan` as JSON so a page can show progress and the time left
 (`sync_progress()`).
 """
 
-import importlib
 import logging
 import math
 from dataclasses import asdict, dataclass, field
@@ -52,7 +51,18 @@ from .. import models
 from ..models import Member, Project, SyncState, Task
 from ..webwork import errors
 from .base import resource_run, today_in
+from .contracts import sync_contracts
+from .expenses import sync_expense_categories, sync_expenses
+from .leaves import sync_leave_balances, sync_leave_policies, sync_leave_requests
+from .members import sync_members
 from .owed import covers, owed_due
+from .project_tasks import sync_tasks
+from .project_viewers import sync_project_viewers
+from .projects import sync_projects
+from .time_entries import sync_running_trackers, sync_time_entries
+from .time_requests import sync_time_requests, time_request_window
+from .timesheets import sync_timesheets
+from .webhooks import sync_webhook_registrations
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +87,6 @@ RECENT_TIMESHEET_WEEKS = 4  # the open week's timesheets and the 4 weeks before 
 RECENT_LIST_DAYS = 31  # expenses, time requests and leaves dated within the last 31 days...
 UPCOMING_LEAVE_DAYS = 90  # ...and leaves of the next 90 days
 MAX_HISTORY_DAYS = 365  # the daily timeline answers for the last year only
-# Time requests are listed within a window (WebWork requires one): a year back, a month ahead.
-TIME_REQUEST_DAYS_BACK = 365
-TIME_REQUEST_DAYS_AHEAD = 31
 
 # The whole lists whose size a first sync asks for: resource -> endpoint.
 LIST_SIZES = "list_sizes"
@@ -91,45 +98,25 @@ SIZED_LISTS = {
     "expenses": "expenses",
 }
 
-# resource -> (module under integrations.sync, function)
+# resource -> its sync function: every step of a plan names one of these.
 SYNCS = {
-    "timesheets": ("timesheets", "sync_timesheets"),
-    "time_requests": ("time_requests", "sync_time_requests"),
-    "leave_requests": ("leaves", "sync_leave_requests"),
-    "time_entries": ("time_entries", "sync_time_entries"),
-    "running_trackers": ("time_entries", "sync_running_trackers"),
-    "members": ("members", "sync_members"),
-    "projects": ("projects", "sync_projects"),
-    "contracts": ("contracts", "sync_contracts"),
-    "project_viewers": ("project_viewers", "sync_project_viewers"),
-    "leave_policies": ("leaves", "sync_leave_policies"),
-    "expense_categories": ("expenses", "sync_expense_categories"),
-    "expenses": ("expenses", "sync_expenses"),
-    "webhooks": ("webhooks", "sync_webhook_registrations"),
-    "tasks": ("tasks", "sync_tasks"),
-    "leave_balances": ("leaves", "sync_leave_balances"),
+    "timesheets": sync_timesheets,
+    "time_requests": sync_time_requests,
+    "leave_requests": sync_leave_requests,
+    "time_entries": sync_time_entries,
+    "running_trackers": sync_running_trackers,
+    "members": sync_members,
+    "projects": sync_projects,
+    "contracts": sync_contracts,
+    "project_viewers": sync_project_viewers,
+    "leave_policies": sync_leave_policies,
+    "expense_categories": sync_expense_categories,
+    "expenses": sync_expenses,
+    "webhooks": sync_webhook_registrations,
+    "tasks": sync_tasks,
+    "leave_balances": sync_leave_balances,
 }
 DATE_PARAMS = ("date_from", "date_to")
-
-
-def sync_function(resource):
-    """The sync function of `resource`, or None while its module is not part of this installation."""
-    module_name, function_name = SYNCS[resource]
-    dotted = f"integrations.sync.{module_name}"
-    try:
-        module = importlib.import_module(dotted)
-    except ModuleNotFoundError as exc:
-        if exc.name == dotted:
-            return None
-        raise
-    return getattr(module, function_name, None)
-
-
-def time_request_window(today):
-    return {
-        "date_from": today - timedelta(TIME_REQUEST_DAYS_BACK),
-        "date_to": today + timedelta(TIME_REQUEST_DAYS_AHEAD),
-    }
 
 
 def sync_list_sizes(ctx, lists, today, sizes):
@@ -162,10 +149,6 @@ def sync_list_sizes(ctx, lists, today, sizes):
     return stats
 
 
-def available_resources():
-    return [resource for resource in SYNCS if sync_function(resource) is not None]
-
-
 @dataclass
 class Step:
     name: str  # unique within a plan, stable across refinements
@@ -187,10 +170,7 @@ class Step:
 
     def call(self, ctx):
         """Run the step's resource sync; returns its RunStats."""
-        function = sync_function(self.resource)
-        if function is None:
-            raise LookupError(f"No sync for {self.resource} in this installation.")
-        return function(ctx, **self.arguments())
+        return SYNCS[self.resource](ctx, **self.arguments())
 
     def arguments(self):
         arguments = {}
@@ -350,7 +330,7 @@ def build_steps(workspace, scope, today, days, resource="", first=False, sizes=N
         if scope == "full":
             builder.history(today - timedelta(days))
     builder.retries(timezone.now())
-    steps = [step for step in builder.steps if step.resource == LIST_SIZES or sync_function(step.resource)]
+    steps = builder.steps
     if resource:
         steps = [step for step in steps if step.resource == resource]
     return steps
@@ -485,9 +465,7 @@ class _Builder:
     def list_sizes(self):
         """A first sync knows no list's size: one request per list (a page of one row) reads its
         total, so the plan and the time left hold from the start."""
-        lists = [name for name in SIZED_LISTS if sync_function(name) is not None]
-        if lists:
-            self.add("list sizes", "reference", LIST_SIZES, len(lists), lists=lists)
+        self.add("list sizes", "reference", LIST_SIZES, len(SIZED_LISTS), lists=list(SIZED_LISTS))
 
     def reference(self):
         known = self.known

@@ -27,7 +27,6 @@ from .base import (
     with_ids,
     zone,
 )
-from .plan import time_request_window
 from .time_entries import unique_rows
 
 STATUS_LENGTH = TimeRequest._meta.get_field("status").max_length
@@ -106,6 +105,18 @@ def time_request_fetch_one(ctx: SyncContext, webwork_id, around=None):
         return None
     items = result.data if isinstance(result.data, list) else []
     return next((i for i in items if isinstance(i, dict) and str(i.get("id")) == str(webwork_id)), None)
+
+
+# Time requests are listed within a window (WebWork requires one): a year back, a month ahead.
+TIME_REQUEST_DAYS_BACK = 365
+TIME_REQUEST_DAYS_AHEAD = 31
+
+
+def time_request_window(today):
+    return {
+        "date_from": today - timedelta(TIME_REQUEST_DAYS_BACK),
+        "date_to": today + timedelta(TIME_REQUEST_DAYS_AHEAD),
+    }
 
 
 def default_window(ctx: SyncContext):

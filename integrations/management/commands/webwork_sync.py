@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import Workspace
 from integrations.sync import orchestrator
-from integrations.sync.plan import available_resources
+from integrations.sync.plan import SYNCS
 
 BAR_WIDTH = 24
 
@@ -31,10 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args, workspace, resource, full, **options):
         target = self._workspace(workspace)
         resource = (resource or "").strip()
-        if resource and resource not in available_resources():
-            raise CommandError(
-                f"Unknown resource {resource!r}. Valid resources: {', '.join(available_resources())}."
-            )
+        if resource and resource not in SYNCS:
+            raise CommandError(f"Unknown resource {resource!r}. Valid resources: {', '.join(SYNCS)}.")
         progress = Progress(self.stdout, self.stdout.isatty())
         result = orchestrator.workspace_sync(
             target,

@@ -31,10 +31,10 @@ from integrations.sync.leaves import (
 )
 from integrations.sync.links import LINKS, links_resolve
 from integrations.sync.members import sync_members
-from integrations.sync.plan import SYNCS, plan_build, sync_function
+from integrations.sync.plan import plan_build
+from integrations.sync.project_tasks import sync_tasks
 from integrations.sync.project_viewers import sync_project_viewers
 from integrations.sync.projects import sync_projects
-from integrations.sync.tasks import sync_tasks
 from integrations.sync.time_entries import sync_running_trackers, sync_time_entries
 from integrations.sync.time_requests import sync_time_requests
 from integrations.sync.timesheets import sync_timesheets
@@ -97,10 +97,6 @@ def acme(seeded):
         timezone=seeded.acme.timezone,
         connected_at=timezone.now(),
     )
-
-
-def every_check():
-    return [name for name in CHECKS if name not in SYNCS or sync_function(name) is not None]
 
 
 def unresolved_links(workspace):
@@ -216,7 +212,7 @@ def test_a_first_sync_broken_by_faults_is_completed_by_the_ordinary_cycles(
         f"retry: {label}" for label in ["members", *(_day(d) for d in owed_dates)]
     )
     assert owed(acme) == []
-    assert_converged(acme, *every_check())
+    assert_converged(acme)
     assert unresolved_links(acme) == {}
     state.refresh_from_db()
     assert state.first_sync_done_at is not None
@@ -350,7 +346,7 @@ def test_changes_made_at_webwork_in_the_recent_window_converge_after_one_increme
         return make_client(seeded.owner)
 
     assert sync(acme, client, "incremental").errors == []  # the first sync (a full one)
-    assert_converged(acme, *every_check())
+    assert_converged(acme)
     changes = WebWorkChanges(seeded)
 
     changes.approve_and_reject_timesheets()
@@ -359,7 +355,7 @@ def test_changes_made_at_webwork_in_the_recent_window_converge_after_one_increme
     changes.approve_a_leave_that_changes_a_balance()
     changes.delete_and_edit_recent_expenses()
     changes.change_a_contracts_weekly_limit()
-    stale = {name for name in every_check() if differences(name, acme)}
+    stale = {name for name in CHECKS if differences(name, acme)}
     assert stale >= {"timesheets", "time_entries", "time_requests", "leave_balances", "expenses", "contracts"}
 
     cycle = sync(acme, client, "incremental")
@@ -367,7 +363,7 @@ def test_changes_made_at_webwork_in_the_recent_window_converge_after_one_increme
     assert cycle.errors == []
     assert cycle.plan.scope == "incremental"
     assert not [step for step in cycle.plan.steps if step.kind == "history"]
-    assert_converged(acme, *every_check())
+    assert_converged(acme)
     assert unresolved_links(acme) == {}
 
 

@@ -11,9 +11,9 @@ from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
 from integrations.sandbox.tokens import access_token_issue
 from integrations.sync import orchestrator
-from integrations.sync.plan import STEP_KINDS, SYNCS, plan_build, sync_function, sync_progress
+from integrations.sync.plan import STEP_KINDS, plan_build, sync_progress
 from tests.integrations.conftest import SANDBOX_API
-from tests.integrations.convergence import CHECKS, assert_converged
+from tests.integrations.convergence import assert_converged
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -79,11 +79,6 @@ def owner_client(world, make_client):
     return make_client(world.owner)
 
 
-def registered_checks():
-    """The convergence checks of the resources this installation syncs."""
-    return [name for name in CHECKS if name not in SYNCS or sync_function(name) is not None]
-
-
 def test_a_full_sync_converges_and_costs_what_it_planned(busy_world, workspace, owner_client, settings):
     settings.WEBWORK_HISTORY_DAYS = 14
     settings.WEBWORK_RECENT_DAYS = 7
@@ -92,8 +87,7 @@ def test_a_full_sync_converges_and_costs_what_it_planned(busy_world, workspace, 
 
     assert result.status == "done", result.errors
     assert result.errors == []
-    assert_converged(workspace, *registered_checks())
-    assert "members" in registered_checks()
+    assert_converged(workspace)
     state = mirror.SyncState.objects.get(workspace=workspace)
     assert state.plan["status"] == "done"
     assert state.first_sync_done_at is not None
@@ -186,8 +180,7 @@ def test_costs_follow_the_members_and_projects_the_mirror_knows(workspace, setti
     assert now.planned == 2
     members = next(step for step in plan.steps if step.name == "members")
     assert members.planned == 2
-    if sync_function("tasks"):
-        assert sum(step.planned for step in plan.steps if step.kind == "tasks") == 4
+    assert sum(step.planned for step in plan.steps if step.kind == "tasks") == 4
     assert plan.naive_requests > plan.requests_planned * 10
 
 
@@ -372,7 +365,7 @@ def test_faults_mid_sync_then_a_clean_resync_converges(busy_world, workspace, ma
     )
 
     assert healed.errors == []
-    assert_converged(workspace, *registered_checks())
+    assert_converged(workspace)
 
 
 def test_each_sync_refreshes_who_may_open_the_workspace(

@@ -10,8 +10,8 @@ from integrations.sandbox import models as sandbox
 from integrations.sync.base import SyncContext
 from integrations.sync.members import sync_members
 from integrations.sync.owed import PartsFailed
+from integrations.sync.project_tasks import sync_tasks
 from integrations.sync.projects import sync_projects
-from integrations.sync.tasks import sync_tasks
 from tests.integrations.convergence import assert_converged
 from tests.integrations.helpers import faults_on_requests
 
