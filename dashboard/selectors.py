@@ -27,15 +27,14 @@ from integrations.models import (
     Workspace,
     WorkspaceAccess,
 )
-from integrations.sync.orchestrator import sync_waiting
-from integrations.sync.plan import SyncProgress, sync_progress
+from integrations.models.sync import SyncProgress
 
 SYNC_RUNS_PER_PAGE = 50
 UP_TO_DATE = "Up to date"
 DELIVERY_WINDOW = timedelta(hours=24)
 
 # What each kind of plan step is about, in a manager's words.
-STEP_KINDS = {
+STEP_KIND_LABELS = {
     "queues": "approval queues",
     "now": "who is working now",
     "reference": "people, projects and settings",
@@ -159,7 +158,7 @@ class SyncOverview:
     disconnected_at: object
     first_sync_done_at: object
     last_synced_at: object
-    waiting: str | None  # "queued" | "continuing" | None (see orchestrator.sync_waiting)
+    waiting: str | None  # "queued" | "continuing" | None (see SyncState.waiting)
     headline: str
     detail: str = ""
     owed: int = 0  # parts of the mirror the syncs could not read yet (see Sync health)
@@ -193,8 +192,8 @@ def sync_overview_for_workspace(*, workspace) -> SyncOverview:
         .first()
     )
     # An unsaved, empty state reads as "idle" without asking the database again.
-    progress = sync_progress(workspace, state or SyncState(workspace=workspace))
-    waiting = sync_waiting(state) if state is not None and not progress.running else None
+    progress = (state or SyncState(workspace=workspace)).progress()
+    waiting = state.waiting() if state is not None and not progress.running else None
     first_done = state.first_sync_done_at if state is not None else None
     last_synced = state.finished_at if state is not None and progress.status != "running" else None
     overview = SyncOverview(
@@ -207,7 +206,7 @@ def sync_overview_for_workspace(*, workspace) -> SyncOverview:
         headline="",
         owed=state.owed if state is not None else 0,
         steps=[
-            {**step, "kind_label": STEP_KINDS.get(step.get("kind"), step.get("kind", ""))}
+            {**step, "kind_label": STEP_KIND_LABELS.get(step.get("kind"), step.get("kind", ""))}
             for step in progress.steps
         ],
     )

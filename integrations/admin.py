@@ -43,7 +43,7 @@ from .models import (
     Workspace,
     WorkspaceAccess,
 )
-from .sync.orchestrator import workspace_sync_now
+from .services.workspaces import workspace_sync_now
 from .webhooks.processing import webhook_deliveries_replay
 
 
@@ -74,7 +74,7 @@ class ResyncMixin:
     def resync_selected(self, request, queryset):
         workspaces = Workspace.objects.filter(pk__in=queryset.values(self.workspace_path)).order_by("pk")
         for workspace in workspaces:
-            self.message_user(request, workspace_sync_now(workspace).message, messages.INFO)
+            self.message_user(request, workspace_sync_now(workspace=workspace).message, messages.INFO)
         if not workspaces:
             self.message_user(request, "The selected rows belong to no workspace.", messages.WARNING)
 

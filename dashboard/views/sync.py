@@ -8,8 +8,7 @@ from dashboard import selectors
 from dashboard.permissions import require_workspace_post, workspace_for_request
 from dashboard.views.overview import partial_response, sync_status_context
 from integrations.models import WorkspaceAccess
-from integrations.sync.orchestrator import SyncNowAnswer, workspace_sync_now
-from integrations.workspaces import workspace_connect, workspace_disconnect
+from integrations.services.workspaces import workspace_connect, workspace_disconnect, workspace_sync_now
 
 
 @require_workspace_post
@@ -19,14 +18,7 @@ def sync_now(request, workspace):
     htmx gets the refreshed sync card with the answer in it; a plain form post is redirected to the
     workspace home, where the answer is shown as a message.
     """
-    if workspace.is_connected:
-        answer = workspace_sync_now(workspace)
-    else:
-        answer = SyncNowAnswer(
-            False,
-            f"{workspace} is not connected, so Clockroom does not sync it. Signing in with WebWork "
-            "as one of its managers connects it.",
-        )
+    answer = workspace_sync_now(workspace=workspace)
     level = "success" if answer.queued else "warning"
     if request.htmx:
         context = sync_status_context(workspace, sync_message=answer.message, sync_message_level=level)

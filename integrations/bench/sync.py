@@ -37,9 +37,9 @@ from ..models import (
 )
 from ..ratelimit import rate_limiter_for
 from ..schedules import SCHEDULES
+from ..services.workspaces import workspace_connect
 from ..sync import orchestrator
 from ..sync.plan import recent_days
-from ..workspaces import workspace_connect
 from .environment import SANDBOX_API, sandbox_required
 from .report import Table, load_average
 

@@ -1,7 +1,13 @@
 """Sync bookkeeping: runs, the per-workspace lock and plan, and the shared request budget."""
 
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .tenancy import Workspace
 
@@ -40,6 +46,29 @@ class SyncRun(models.Model):
         return (end - self.started_at).total_seconds()
 
 
+# A sync queued (or waiting to resume) longer than this is taken as lost.
+QUEUED_GRACE = timedelta(minutes=10)
+
+
+@dataclass
+class SyncProgress:
+    """How far the current (or last) sync of a workspace got, as the pages show it."""
+
+    running: bool
+    status: str  # idle | queued | running | done | partial | stopped | interrupted
+    scope: str
+    requests_planned: int
+    requests_done: int
+    requests_remaining: int
+    seconds_left: int
+    percent: int
+    current_step: str
+    steps: list
+    started_at: object
+    finished_at: object
+    last_error: str
+
+
 class SyncState(models.Model):
     """Per workspace: who holds the sync lock, and the plan of the sync in progress."""
 
@@ -63,6 +92,59 @@ class SyncState(models.Model):
 
     def __str__(self):
         return f"sync state of {self.workspace}"
+
+    def progress(self, now=None) -> SyncProgress:
+        """How far the current (or last) sync got, and the time left at the current rate: the
+        requests remaining over WEBWORK_RATE_LIMIT_PER_MINUTE, or over the rate measured so far
+        when that is slower. An unsaved state reads as idle."""
+        if self.pk is None and not self.plan:
+            return SyncProgress(False, "idle", "", 0, 0, 0, 0, 0, "", [], None, None, "")
+        now = now or timezone.now()
+        running = bool(self.locked_by) and self.locked_until is not None and self.locked_until > now
+        data = self.plan or {}
+        steps = data.get("steps", [])
+        done = sum(int(s.get("done") or 0) for s in steps)
+        remaining = sum(
+            int(s.get("planned") or 0) for s in steps if s.get("status") not in ("done", "failed")
+        )
+        per_minute = float(settings.WEBWORK_RATE_LIMIT_PER_MINUTE)
+        if running and self.started_at and done >= 10:
+            elapsed = max(1.0, (now - self.started_at).total_seconds())
+            per_minute = min(per_minute, done / elapsed * 60)
+        total = done + remaining
+        recorded = data.get("status", "idle")
+        return SyncProgress(
+            running=running,
+            # A plan recorded as running whose lock lapsed: its worker died mid-way.
+            status="running" if running else ("interrupted" if recorded == "running" else recorded),
+            scope=data.get("scope", ""),
+            requests_planned=sum(int(s.get("planned") or 0) for s in steps),
+            requests_done=done,
+            requests_remaining=remaining,
+            seconds_left=math.ceil(remaining / per_minute * 60) if per_minute > 0 else 0,
+            percent=100 if total == 0 else min(100, round(done * 100 / total)),
+            current_step=next((s["name"] for s in steps if s.get("status") == "running"), ""),
+            steps=steps,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            last_error=self.last_error,
+        )
+
+    def waiting(self, now=None):
+        """ "queued" (a sync waits for a worker), "continuing" (a sync stopped by its time budget
+        waits for the task that resumes it), or None. Either is forgotten after QUEUED_GRACE, in
+        case the task was lost."""
+        status = (self.plan or {}).get("status")
+        now = now or timezone.now()
+        if status == "queued":
+            try:
+                queued_at = parse_datetime(self.plan.get("queued_at") or "")
+            except ValueError:
+                queued_at = None
+            return "queued" if queued_at is not None and now - queued_at < QUEUED_GRACE else None
+        if status == "partial" and self.finished_at is not None and now - self.finished_at < QUEUED_GRACE:
+            return "continuing"
+        return None
 
 
 class OwedSync(models.Model):

@@ -11,9 +11,9 @@
   sign-in.
 * Run as a task, a sync stops starting steps when its time budget (below django-q2's timeout)
   runs out and queues a task that resumes the plan where it stopped.
-* `workspace_first_sync_queue()` (after connecting a workspace) and `workspace_sync_now()`
-  (the pages' "sync now") queue a sync; `workspaces_sync_queue()` fans a scheduled sync out
-  to every connected workspace, one task each.
+* `workspace_first_sync_queue()` (after connecting a workspace) and `incremental_sync_queue()`
+  (the pages' "sync now", through services.workspaces.workspace_sync_now) queue a sync;
+  `workspaces_sync_queue()` fans a scheduled sync out to every connected workspace, one task each.
 """
 
 import logging
@@ -30,7 +30,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
 from ..connections import workspace_accesses_from_members, workspace_client, workspace_connection
@@ -62,7 +61,6 @@ ALREADY_RUNNING = "already running"
 LOST_LOCK = "lost lock"  # another run took the lock over (ours had gone stale)
 
 LOCK_LEASE_MIN = 120  # seconds
-QUEUED_GRACE = timedelta(minutes=10)  # a queued sync older than this is taken as lost
 
 
 @dataclass
@@ -417,7 +415,7 @@ def workspaces_sync_queue(kind):
     queued = 0
     for workspace in connected_workspaces().select_related("sync_state"):
         state = getattr(workspace, "sync_state", None)
-        if state is not None and (sync_progress(workspace, state).running or sync_waiting(state)):
+        if state is not None and (sync_progress(workspace, state).running or state.waiting()):
             continue  # the sync running or about to run covers it; this one would only exit at once
         _queue(workspace, kind)
         queued += 1
@@ -436,7 +434,7 @@ def _mark_queued(workspace, kind):
     )
 
 
-def _queue_incremental_on_commit(workspace):
+def incremental_sync_queue(workspace):
     """Show the queued sync on the pages now; queue its task once the current transaction commits."""
     _mark_queued(workspace, "incremental")
     transaction.on_commit(lambda: _queue(workspace, "incremental"))
@@ -444,52 +442,4 @@ def _queue_incremental_on_commit(workspace):
 
 def workspace_first_sync_queue(workspace):
     """Start the first sync of a just connected workspace once the connecting transaction commits."""
-    _queue_incremental_on_commit(workspace)
-
-
-@dataclass
-class SyncNowAnswer:
-    queued: bool
-    message: str
-
-
-def workspace_sync_now(workspace):
-    """The pages' "sync now": queue an incremental sync, or say politely why not."""
-    state, _created = SyncState.objects.get_or_create(workspace=workspace)
-    progress = sync_progress(workspace, state)
-    done = f"{progress.requests_done} of {progress.requests_done + progress.requests_remaining} requests done"
-    if progress.running:
-        return SyncNowAnswer(
-            False,
-            f"A sync of {workspace} is already running ({done}); it will bring everything up to date.",
-        )
-    waiting = sync_waiting(state)
-    if waiting == "queued":
-        return SyncNowAnswer(False, f"A sync of {workspace} is already queued and will start shortly.")
-    if waiting == "continuing":
-        return SyncNowAnswer(False, f"A sync of {workspace} is under way ({done}) and continues shortly.")
-    _queue_incremental_on_commit(workspace)
-    return SyncNowAnswer(True, f"A sync of {workspace} is queued; this page shows its progress.")
-
-
-def sync_waiting(state):
-    """ "queued" (a sync waits for a worker), "continuing" (a sync stopped by its time budget waits
-    for the task that resumes it), or None. Either is forgotten after QUEUED_GRACE, in case the
-    task was lost."""
-    status = (state.plan or {}).get("status")
-    now = timezone.now()
-    if status == "queued":
-        queued_at = _parse_moment(state.plan.get("queued_at"))
-        return "queued" if queued_at is not None and now - queued_at < QUEUED_GRACE else None
-    if status == "partial":
-        return (
-            "continuing" if state.finished_at is not None and now - state.finished_at < QUEUED_GRACE else None
-        )
-    return None
-
-
-def _parse_moment(value):
-    try:
-        return parse_datetime(value) if value else None
-    except ValueError:
-        return None
+    incremental_sync_queue(workspace)

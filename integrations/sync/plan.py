@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from .. import models
 from ..models import Member, Project, SyncState, Task
+from ..models.sync import SyncProgress
 from ..webwork import errors
 from .base import resource_run, today_in
 from .contracts import sync_contracts
@@ -615,64 +616,7 @@ def _weeks_back(newest, oldest):
 # --- progress, for the pages -------------------------------------------------------
 
 
-@dataclass
-class SyncProgress:
-    running: bool
-    status: str  # idle | queued | running | done | partial | stopped | interrupted
-    scope: str
-    requests_planned: int
-    requests_done: int
-    requests_remaining: int
-    seconds_left: int
-    percent: int
-    current_step: str
-    steps: list
-    started_at: object
-    finished_at: object
-    last_error: str
-
-
-def sync_progress(workspace, state=None):
-    """How far the current (or last) sync of `workspace` got, and the time left at the current rate.
-
-    The time left is the requests remaining over the rate: WEBWORK_RATE_LIMIT_PER_MINUTE, or the
-    rate measured so far when that is slower.
-    """
-    state = state or SyncState.objects.filter(workspace=workspace).first()
-    if state is None:
-        return SyncProgress(False, "idle", "", 0, 0, 0, 0, 0, "", [], None, None, "")
-    now = timezone.now()
-    running = bool(state.locked_by) and state.locked_until is not None and state.locked_until > now
-    data = state.plan or {}
-    steps = data.get("steps", [])
-    planned = sum(int(s.get("planned") or 0) for s in steps)
-    done = sum(int(s.get("done") or 0) for s in steps)
-    remaining = sum(int(s.get("planned") or 0) for s in steps if s.get("status") not in ("done", "failed"))
-    per_minute = float(settings.WEBWORK_RATE_LIMIT_PER_MINUTE)
-    if running and state.started_at and done >= 10:
-        elapsed = max(1.0, (now - state.started_at).total_seconds())
-        per_minute = min(per_minute, done / elapsed * 60)
-    seconds_left = math.ceil(remaining / per_minute * 60) if per_minute > 0 else 0
-    current = next((s["name"] for s in steps if s.get("status") == "running"), "")
-    total = done + remaining
-    return SyncProgress(
-        running=running,
-        status=_status(data.get("status", "idle"), running),
-        scope=data.get("scope", ""),
-        requests_planned=planned,
-        requests_done=done,
-        requests_remaining=remaining,
-        seconds_left=seconds_left,
-        percent=100 if total == 0 else min(100, round(done * 100 / total)),
-        current_step=current,
-        steps=steps,
-        started_at=state.started_at,
-        finished_at=state.finished_at,
-        last_error=state.last_error,
-    )
-
-
-def _status(recorded, running):
-    if running:
-        return "running"
-    return "interrupted" if recorded == "running" else recorded  # its worker died mid-way
+def sync_progress(workspace, state=None) -> SyncProgress:
+    """How far the current (or last) sync of `workspace` got (see SyncState.progress)."""
+    state = state or SyncState.objects.filter(workspace=workspace).first() or SyncState(workspace=workspace)
+    return state.progress()

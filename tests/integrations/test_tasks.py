@@ -16,6 +16,7 @@ from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
 from integrations.sandbox.tokens import access_token_issue
 from integrations.schedules import RETIRED, SCHEDULES, schedules_ensure
+from integrations.services.workspaces import workspace_sync_now
 from integrations.sync import orchestrator
 from integrations.sync.plan import sync_progress
 from tests.integrations.conftest import SANDBOX_API
@@ -188,13 +189,13 @@ def test_sync_now_queues_once_and_refuses_politely_while_a_sync_runs(
     acme, _globex = connected
 
     with orchestrator.workspace_lock(acme):
-        busy = orchestrator.workspace_sync_now(acme)
+        busy = workspace_sync_now(workspace=acme)
     assert not busy.queued
     assert "already running" in busy.message
 
     with django_capture_on_commit_callbacks() as callbacks:
-        first = orchestrator.workspace_sync_now(acme)
-        again = orchestrator.workspace_sync_now(acme)
+        first = workspace_sync_now(workspace=acme)
+        again = workspace_sync_now(workspace=acme)
     assert first.queued
     assert not again.queued
     assert "already queued" in again.message
@@ -244,7 +245,7 @@ def test_the_schedules_skip_a_workspace_whose_sync_continues_shortly(world, conn
     )
 
     assert orchestrator.workspaces_sync_queue("queues") == 0
-    assert "continues shortly" in orchestrator.workspace_sync_now(acme).message
+    assert "continues shortly" in workspace_sync_now(workspace=acme).message
 
     # A resume task that never came is not waited for forever.
     state.finished_at = timezone.now() - timedelta(minutes=11)

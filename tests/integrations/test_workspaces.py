@@ -15,9 +15,13 @@ from integrations.connections import connection_from_personal_token, workspace_c
 from integrations.sandbox import models as sandbox
 from integrations.sandbox.seeding import OWNER_EMAIL, SCALES, seed_sandbox
 from integrations.sandbox.tokens import personal_token_issue
+from integrations.services.workspaces import (
+    connection_workspaces_connect,
+    workspace_connect,
+    workspace_disconnect,
+)
 from integrations.sync import orchestrator
 from integrations.sync.plan import sync_progress
-from integrations.workspaces import connection_workspaces_connect, workspace_connect, workspace_disconnect
 from tests.integrations.convergence import CHECKS, assert_converged
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])

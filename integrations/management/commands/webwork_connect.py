@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.connections import NoWorkspaceError, connection_from_personal_token
+from integrations.services.workspaces import connection_workspaces_connect
 from integrations.webwork import errors
-from integrations.workspaces import connection_workspaces_connect
 
 
 class Command(BaseCommand):

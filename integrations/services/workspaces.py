@@ -9,18 +9,20 @@
   its mirror is kept.
 * `connection_workspaces_connect()` connects every workspace a connection's user manages and that
   is not connected yet: run after each sign-in and by `webwork_connect`.
+* `workspace_sync_now()` is the pages' "Sync now": it queues a sync, or says politely why not.
 
 WebWork is asked first (the webhook), outside any transaction; the rows are written after, in one.
 """
 
 import logging
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
-from .connections import connection_client, workspace_connection
-from .models import AuditEvent, Connection, SyncState, Workspace, WorkspaceAccess
-from .sync import orchestrator
+from ..connections import connection_client, workspace_connection
+from ..models import AuditEvent, Connection, SyncState, Workspace, WorkspaceAccess
+from ..sync import orchestrator
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ def _connect(workspace, connection, client_kwargs):
 
 def _webhook_register(workspace, connection, client_kwargs):
     """Register the webhook; returns why it failed, or "" when it is registered."""
-    from .webhooks.registration import webhook_register
+    from ..webhooks.registration import webhook_register
 
     try:
         with connection_client(connection, **(client_kwargs or {})) as client:
@@ -97,14 +99,14 @@ def _first_sync_missing(workspace, state):
     """Connected, but no first sync ran to its end, none runs and none waits (e.g. its task was lost)."""
     if state.first_sync_ran_at is not None:
         return False
-    return not orchestrator.sync_is_running(workspace) and orchestrator.sync_waiting(state) is None
+    return not orchestrator.sync_is_running(workspace) and state.waiting() is None
 
 
 def workspace_disconnect(*, workspace, actor, client_kwargs=None) -> Workspace:
     """Stop keeping `workspace` in sync: remove its webhook at WebWork and take it off the schedules.
     Its mirror is kept as it was; connecting again resumes the syncs. Idempotent. `actor`: the
     Clockroom user who disconnected it (recorded in the audit log)."""
-    from .webhooks.registration import webhook_unregister
+    from ..webhooks.registration import webhook_unregister
 
     problem = ""
     try:
@@ -179,3 +181,35 @@ def connection_workspaces_connect(*, connection, client_kwargs=None) -> list[Wor
 def _reason(exc):
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return str(message).rstrip(".")[:300]
+
+
+@dataclass
+class SyncNowAnswer:
+    queued: bool
+    message: str
+
+
+def workspace_sync_now(*, workspace) -> SyncNowAnswer:
+    """Queue an incremental sync of `workspace`, or say in a manager's words why not (one runs or
+    waits already, or the workspace is disconnected)."""
+    if not workspace.is_connected:
+        return SyncNowAnswer(
+            False,
+            f"{workspace} is not connected, so Clockroom does not sync it. Signing in with WebWork "
+            "as one of its managers connects it.",
+        )
+    state, _created = SyncState.objects.get_or_create(workspace=workspace)
+    progress = state.progress()
+    done = f"{progress.requests_done} of {progress.requests_done + progress.requests_remaining} requests done"
+    if progress.running:
+        return SyncNowAnswer(
+            False,
+            f"A sync of {workspace} is already running ({done}); it will bring everything up to date.",
+        )
+    waiting = state.waiting()
+    if waiting == "queued":
+        return SyncNowAnswer(False, f"A sync of {workspace} is already queued and will start shortly.")
+    if waiting == "continuing":
+        return SyncNowAnswer(False, f"A sync of {workspace} is under way ({done}) and continues shortly.")
+    orchestrator.incremental_sync_queue(workspace)
+    return SyncNowAnswer(True, f"A sync of {workspace} is queued; this page shows its progress.")
