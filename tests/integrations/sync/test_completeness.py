@@ -11,6 +11,7 @@ Against the seeded sandbox over real HTTP semantics, no mock of our own code:
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import factory
 import httpx
 import pytest
 from django.utils import timezone
@@ -38,6 +39,14 @@ from integrations.sync.projects import sync_projects
 from integrations.sync.time_entries import sync_running_trackers, sync_time_entries
 from integrations.sync.time_requests import sync_time_requests
 from integrations.sync.timesheets import sync_timesheets
+from tests.factories import (
+    ContractFactory,
+    MemberFactory,
+    ProjectFactory,
+    TimesheetFactory,
+    WorkspaceFactory,
+    bulk,
+)
 from tests.integrations.conftest import SANDBOX_API
 from tests.integrations.convergence import CHECKS, assert_converged, differences
 from tests.integrations.helpers import faults_on_requests
@@ -499,35 +508,28 @@ def test_the_default_schedule_keeps_a_150_member_workspace_fresh_on_under_15_per
     40 projects and 230 contracts, with a timesheet per member and week: what the schedules spend
     in an hour (queues every 2 minutes, the recent weeks every 15, the rest hourly)."""
     settings.WEBWORK_RECENT_DAYS = 14
-    workspace = mirror.Workspace.objects.create(webwork_id=150, name="Big", connected_at=timezone.now())
+    workspace = WorkspaceFactory()
     mirror.SyncState.objects.create(workspace=workspace, first_sync_ran_at=timezone.now())
-    today = timezone.localdate()
-    mirror.Member.objects.bulk_create(
-        mirror.Member(
-            workspace=workspace, webwork_id=str(n), role="Project viewer" if n > 145 else "Regular user"
-        )
-        for n in range(1, 151)
+    members = bulk(MemberFactory, 145, workspace=workspace)
+    bulk(MemberFactory, 5, workspace=workspace, role="Project viewer")
+    projects = bulk(ProjectFactory, 40, workspace=workspace)
+    bulk(
+        ContractFactory,
+        230,
+        workspace=workspace,
+        member=factory.Iterator(members),
+        project=factory.Iterator(projects),
     )
-    mirror.Project.objects.bulk_create(
-        mirror.Project(workspace=workspace, webwork_id=str(n), name=f"P{n}") for n in range(1, 41)
-    )
-    mirror.Contract.objects.bulk_create(
-        mirror.Contract(workspace=workspace, webwork_id=str(n), user_webwork_id=n % 145 + 1)
-        for n in range(1, 231)
-    )
-    monday = today - timedelta(days=today.weekday())
-    mirror.Timesheet.objects.bulk_create(
-        mirror.Timesheet(
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    for week in range(5):
+        bulk(
+            TimesheetFactory,
+            145,
             workspace=workspace,
-            webwork_id=f"{member}-{week}",
-            user_webwork_id=member,
+            member=factory.Iterator(members),
             date_from=monday - timedelta(weeks=week),
-            date_to=monday - timedelta(weeks=week) + timedelta(days=6),
             status="submitted" if week == 1 else "approved",
         )
-        for member in range(1, 146)
-        for week in range(5)
-    )
 
     cost = {
         kind: plan_build(workspace, kind).requests_planned for kind in ("queues", "recent", "incremental")
