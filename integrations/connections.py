@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from .models import Connection, Member, Workspace, WorkspaceAccess
 from .ratelimit import rate_limiter_for
-from .sync.base import integer, text
 from .webwork import errors, oauth
 from .webwork.client import WebWorkClient
+from .webwork.payloads import integer, text
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,9 @@ from datetime import date as date_type
 from decimal import Decimal, InvalidOperation
 
 from ..models import Expense, ExpenseCategory, Member, Project
-from ..sync.base import calendar_day, local_ids, text
+from ..sync.base import local_ids
 from ..sync.expenses import expense_row
+from ..webwork.payloads import calendar_day, text
 from .base import (
     UNSET,
     InputErrors,

@@ -6,9 +6,9 @@ WebWork answers with `data: null`; the request is read again afterwards
 
 from ..models import Member, Project, Task, TimeRequest
 from ..sync.base import local_ids
-from ..sync.time_entries import zone
 from ..sync.time_requests import time_request_fetch_one, time_request_row
 from ..webwork import errors
+from ..webwork.payloads import zone
 from .base import Decisions, Step, bulk, context, required_text, service_client
 
 COMMENT_REQUIRED = "Give a reason for the rejection; the member will see it."

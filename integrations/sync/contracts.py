@@ -7,17 +7,8 @@ The list's pagination block may come inside `meta` or at the top level; the clie
 """
 
 from ..models import Contract, Member, Project
-from .base import (
-    SyncContext,
-    decimal,
-    fetch_all,
-    integer,
-    local_ids,
-    replace_all,
-    resource_run,
-    text,
-    with_ids,
-)
+from ..webwork.payloads import decimal, integer, text
+from .base import SyncContext, fetch_all, local_ids, replace_all, resource_run, with_ids
 from .links import links_resolve
 
 DEFAULT_WEEKLY_HOURS_LIMIT = 168

@@ -14,19 +14,15 @@ from datetime import date
 from decimal import Decimal
 
 from ..models import Expense, ExpenseCategory, Member, Project
+from ..webwork.payloads import calendar_day, decimal, integer, iso_day, text
 from .base import (
     SyncContext,
-    calendar_day,
-    decimal,
     fetch_all,
-    integer,
-    iso_day,
     local_ids,
     range_label,
     replace_all,
     reread_unlisted,
     resource_run,
-    text,
     with_ids,
 )
 from .links import links_resolve

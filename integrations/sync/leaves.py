@@ -11,18 +11,15 @@ type, `webwork_id` "<user id>:<leave type>".
 """
 
 from ..models import LeaveBalance, LeavePolicy, LeaveRequest, Member
+from ..webwork.payloads import calendar_day, integer, iso_day, text
 from .base import (
     SyncContext,
-    calendar_day,
     fetch_all,
-    integer,
-    iso_day,
     local_ids,
     range_label,
     replace_all,
     reread_unlisted,
     resource_run,
-    text,
     with_ids,
 )
 from .links import links_resolve

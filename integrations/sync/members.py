@@ -1,7 +1,8 @@
 """Members: GET /members, one request per 100 members."""
 
 from ..models import Member
-from .base import SyncContext, decimal, fetch_all, integer, moment, replace_all, resource_run, text
+from ..webwork.payloads import decimal, integer, moment, text
+from .base import SyncContext, fetch_all, replace_all, resource_run
 from .links import links_resolve
 
 

@@ -51,7 +51,8 @@ from .. import models
 from ..models import Member, Project, SyncState, Task
 from ..models.sync import SyncProgress
 from ..webwork import errors
-from .base import resource_run, today_in
+from ..webwork.payloads import today_in
+from .base import resource_run
 from .contracts import sync_contracts
 from .expenses import sync_expense_categories, sync_expenses
 from .leaves import sync_leave_balances, sync_leave_policies, sync_leave_requests

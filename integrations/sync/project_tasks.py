@@ -16,19 +16,8 @@ from django.db import transaction
 
 from ..models import Member, Project, Task, TaskAssignee
 from ..webwork.errors import AuthError, NotFoundError
-from .base import (
-    SyncContext,
-    calendar_day,
-    fetch_all,
-    integer,
-    local_ids,
-    moment,
-    replace_all,
-    replace_links,
-    resource_run,
-    text,
-    with_ids,
-)
+from ..webwork.payloads import calendar_day, integer, moment, text
+from .base import SyncContext, fetch_all, local_ids, replace_all, replace_links, resource_run, with_ids
 from .links import links_resolve
 from .owed import PartsFailed
 

@@ -8,17 +8,8 @@ does not have yet leaves `project` empty and keeps WebWork's project id.
 from django.db import transaction
 
 from ..models import Project, ProjectViewer, ViewerProject
-from .base import (
-    SyncContext,
-    fetch_all,
-    integer,
-    moment,
-    replace_all,
-    replace_links,
-    resource_run,
-    text,
-    with_ids,
-)
+from ..webwork.payloads import integer, moment, text
+from .base import SyncContext, fetch_all, replace_all, replace_links, resource_run, with_ids
 
 
 def project_viewer_row(payload):

@@ -1,17 +1,8 @@
 """Projects: GET /projects, one request per 100 projects, archived ones included (status 0)."""
 
 from ..models import Project
-from .base import (
-    SyncContext,
-    calendar_day,
-    decimal,
-    fetch_all,
-    integer,
-    replace_all,
-    resource_run,
-    text,
-    with_ids,
-)
+from ..webwork.payloads import calendar_day, decimal, integer, text
+from .base import SyncContext, fetch_all, replace_all, resource_run, with_ids
 from .links import links_resolve
 
 

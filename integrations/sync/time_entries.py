@@ -20,19 +20,8 @@ from django.utils.dateparse import parse_datetime
 from ..models import Contract, Member, Project, RunningTracker, Task, TimeEntry
 from ..webwork.client import PAGE_CAP
 from ..webwork.errors import AuthError, WebWorkError
-from .base import (
-    RunStats,
-    SyncContext,
-    calendar_day,
-    integer,
-    local_ids,
-    mark_removed,
-    resource_run,
-    text,
-    today_in,
-    upsert,
-    zone,
-)
+from ..webwork.payloads import calendar_day, integer, text, today_in, zone
+from .base import RunStats, SyncContext, local_ids, mark_removed, resource_run, upsert
 from .owed import PartsFailed
 
 logger = logging.getLogger(__name__)

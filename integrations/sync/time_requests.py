@@ -13,20 +13,8 @@ from django.db.models import Q
 
 from ..models import Member, Project, Task, TimeRequest
 from ..webwork.errors import NotFoundError
-from .base import (
-    SyncContext,
-    calendar_day,
-    fetch_all,
-    integer,
-    local_ids,
-    moment,
-    resource_run,
-    text,
-    today_in,
-    upsert,
-    with_ids,
-    zone,
-)
+from ..webwork.payloads import calendar_day, integer, moment, text, today_in, zone
+from .base import SyncContext, fetch_all, local_ids, resource_run, upsert, with_ids
 from .time_entries import unique_rows
 
 STATUS_LENGTH = TimeRequest._meta.get_field("status").max_length

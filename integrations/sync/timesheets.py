@@ -11,20 +11,8 @@ from django.db.models import Q
 
 from ..models import Member, Timesheet
 from ..webwork.errors import NotFoundError, ValidationError
-from .base import (
-    SyncContext,
-    calendar_day,
-    decimal,
-    fetch_all,
-    integer,
-    local_ids,
-    mark_removed,
-    moment,
-    resource_run,
-    text,
-    upsert,
-    with_ids,
-)
+from ..webwork.payloads import calendar_day, decimal, integer, moment, text
+from .base import SyncContext, fetch_all, local_ids, mark_removed, resource_run, upsert, with_ids
 from .time_entries import unique_rows
 
 # WebWork's R docs call the editable state "pending", V calls it "open"; the mirror says "open".

@@ -5,7 +5,8 @@ the mirror (not in `raw` either).
 """
 
 from ..models import WebhookRegistration
-from .base import SyncContext, fetch_all, replace_all, resource_run, text, with_ids
+from ..webwork.payloads import text
+from .base import SyncContext, fetch_all, replace_all, resource_run, with_ids
 
 SECRET_FIELDS = frozenset({"token", "secret"})
 

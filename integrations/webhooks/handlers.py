@@ -30,11 +30,12 @@ from functools import partial
 from django.utils import timezone
 
 from ..models import Member, Project, RunningTracker, Task, Workspace
-from ..sync.base import integer, local_ids, moment, text, upsert
+from ..sync.base import local_ids, upsert
 from ..sync.links import links_resolve
 from ..sync.members import member_row
 from ..sync.projects import project_row
 from ..webwork import errors
+from ..webwork.payloads import integer, moment, text
 
 # WebWork's event timestamps have whole seconds.
 TIMESTAMP_PRECISION = timedelta(seconds=1)

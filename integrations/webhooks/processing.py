@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from ..connections import workspace_client
 from ..models import WebhookDelivery
-from ..sync.base import integer, moment, text
+from ..webwork.payloads import integer, moment, text
 from .handlers import HANDLERS, Event, Outcome, ignore
 from .verification import without_token
 

@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..models import WebhookRegistration, Workspace
-from ..sync.base import text, upsert, with_ids
+from ..sync.base import upsert, with_ids
 from ..sync.webhooks import registration_events, webhook_registration_row
 from ..webwork import errors
+from ..webwork.payloads import text
 from .handlers import EVENTS
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ in constant time and never logged.
 import hmac
 import json
 
-from ..sync.base import moment, unstorable
+from ..webwork.payloads import moment, unstorable
 
 TOKEN_HEADER = "X-Webhook-Token"  # noqa: S105 (a header name)
 TOKEN_FIELD = "token"  # noqa: S105 (a field name)
