@@ -116,10 +116,11 @@ def upsert(model, workspace, rows: list[dict], *, now=None):
     return created, len(rows) - created
 
 
-def mark_removed(model, workspace, seen_ids: Iterable[str], *, now=None, **scope):
-    """After a complete listing: rows in `scope` that WebWork no longer returns are marked removed."""
+def mark_removed(model, workspace, seen_ids: Iterable[str], *scope_q, now=None, **scope):
+    """After a complete listing: rows in scope (`scope_q` Q objects and `scope` lookups) that
+    WebWork no longer returns are marked removed."""
     seen = set(seen_ids)
-    current = model.objects.filter(workspace=workspace, removed_at__isnull=True, **scope)
+    current = model.objects.filter(*scope_q, workspace=workspace, removed_at__isnull=True, **scope)
     gone = [
         webwork_id for webwork_id in current.values_list("webwork_id", flat=True) if webwork_id not in seen
     ]
@@ -130,13 +131,23 @@ def mark_removed(model, workspace, seen_ids: Iterable[str], *, now=None, **scope
     return len(gone)
 
 
-def replace_all(model, ctx: SyncContext, rows: list[dict], stats: RunStats, **scope):
-    """The whole of `scope` as WebWork returned it, in one transaction: upsert, then mark the rest removed."""
+def unique_rows(rows):
+    """One row per WebWork id (the last one listed): a bulk upsert may touch a row only once."""
+    return list({row["webwork_id"]: row for row in rows}.values())
+
+
+def replace_all(model, ctx: SyncContext, rows: list[dict], stats: RunStats, *scope_q, seen=None, **scope):
+    """The whole of a scope (`scope_q` Q objects and `scope` lookups; everything when none) as
+    WebWork returned it, in one transaction: upsert, then mark the scope's other rows removed.
+
+    seen: the WebWork ids WebWork returned (default: the rows'); an item that could not be stored
+    as a row keeps its previous state instead of being marked removed.
+    """
+    rows = unique_rows(rows)
+    seen = {row["webwork_id"] for row in rows} if seen is None else set(seen)
     with transaction.atomic():
         stats.add(upsert(model, ctx.workspace, rows, now=ctx.now))
-        stats.removed += mark_removed(
-            model, ctx.workspace, (row["webwork_id"] for row in rows), now=ctx.now, **scope
-        )
+        stats.removed += mark_removed(model, ctx.workspace, seen, *scope_q, now=ctx.now, **scope)
 
 
 def with_ids(items):
@@ -144,20 +155,32 @@ def with_ids(items):
     return [p for p in items if isinstance(p, dict) and p.get("id") not in (None, "")]
 
 
-def reread_unlisted(ctx: SyncContext, model, path, payloads, scope, stats: RunStats):
-    """The current rows of `scope` that a narrowed listing (`payloads`) left out, read again one by
-    one (GET <path>?id=...) as WebWork has them now. One WebWork no longer has is not among them,
-    so the scope's rows missing from listing and re-reads together are the ones to mark removed."""
-    listed = {str(p["id"]) for p in payloads}
-    in_scope = model.objects.current().filter(workspace=ctx.workspace, **scope)
+def reread_unlisted(ctx: SyncContext, model, payloads, fetch_one, *scope_q, **scope):
+    """The rows of a narrowed listing's scope that the listing (`payloads`) left out, read again
+    one by one (`fetch_one(row)`: the payload as WebWork has it now, or None when WebWork no longer
+    has it): they may only have left the scope (approved, moved to another date). The scope's rows
+    neither listed nor found again are the ones `replace_all` marks removed."""
+    listed = {str(p["id"]) for p in with_ids(payloads)}
+    in_scope = model.objects.current().filter(*scope_q, workspace=ctx.workspace, **scope)
     found = []
-    for webwork_id in [w for w in in_scope.values_list("webwork_id", flat=True) if w not in listed]:
-        try:
-            items = fetch_all(ctx, path, {"id": webwork_id}, stats=stats)
-        except NotFoundError:
-            items = []
-        found.extend(p for p in with_ids(items) if str(p["id"]) == webwork_id)
+    for row in in_scope.exclude(webwork_id__in=listed).order_by("pk"):
+        payload = fetch_one(row)
+        if isinstance(payload, dict) and str(payload.get("id")) == row.webwork_id:
+            found.append(payload)
     return found
+
+
+def fetch_by_id(ctx: SyncContext, path, stats: RunStats):
+    """A `fetch_one` for `reread_unlisted`: GET <path>?id=<webwork id> (a 404: gone)."""
+
+    def fetch_one(row):
+        try:
+            items = fetch_all(ctx, path, {"id": row.webwork_id}, stats=stats)
+        except NotFoundError:
+            return None
+        return next((p for p in with_ids(items) if str(p["id"]) == row.webwork_id), None)
+
+    return fetch_one
 
 
 def replace_links(

@@ -18,6 +18,7 @@ from ..webwork.payloads import calendar_day, decimal, integer, iso_day, text
 from .base import (
     SyncContext,
     fetch_all,
+    fetch_by_id,
     local_ids,
     range_label,
     replace_all,
@@ -110,7 +111,7 @@ def sync_expenses(ctx: SyncContext, date_from=None, date_to=None):
         params = {"date_from": iso_day(date_from), "date_to": iso_day(date_to)}
         payloads = with_ids(fetch_all(ctx, "expenses", params, stats=stats))
         if ranged:
-            payloads += reread_unlisted(ctx, Expense, "expenses", payloads, scope, stats)
+            payloads += reread_unlisted(ctx, Expense, payloads, fetch_by_id(ctx, "expenses", stats), **scope)
         replace_all(Expense, ctx, _rows(ctx, payloads), stats, **scope)
     return stats
 

@@ -15,6 +15,7 @@ from ..webwork.payloads import calendar_day, integer, iso_day, text
 from .base import (
     SyncContext,
     fetch_all,
+    fetch_by_id,
     local_ids,
     range_label,
     replace_all,
@@ -93,7 +94,9 @@ def sync_leave_requests(ctx: SyncContext, status=None, date_from=None, date_to=N
         params = {"status": status or None, "date_from": iso_day(date_from), "date_to": iso_day(date_to)}
         payloads = with_ids(fetch_all(ctx, "leaves", params, stats=stats))
         if scope:
-            payloads += reread_unlisted(ctx, LeaveRequest, "leaves", payloads, scope, stats)
+            payloads += reread_unlisted(
+                ctx, LeaveRequest, payloads, fetch_by_id(ctx, "leaves", stats), **scope
+            )
         members = local_ids(Member, ctx.workspace, {p.get("user_id") for p in payloads})
         policies = local_ids(LeavePolicy, ctx.workspace, {p.get("policy_id") for p in payloads})
         rows = [leave_request_row(p, members=members, policies=policies) for p in payloads]

@@ -21,7 +21,7 @@ from ..models import Contract, Member, Project, RunningTracker, Task, TimeEntry
 from ..webwork.client import PAGE_CAP
 from ..webwork.errors import AuthError, WebWorkError
 from ..webwork.payloads import calendar_day, integer, text, today_in, zone
-from .base import RunStats, SyncContext, local_ids, mark_removed, resource_run, upsert
+from .base import RunStats, SyncContext, local_ids, mark_removed, resource_run, unique_rows, upsert
 from .owed import PartsFailed
 
 logger = logging.getLogger(__name__)
@@ -113,11 +113,6 @@ def running_tracker_row(entry):
         "activity_description": entry["activity_description"],
         "raw": entry["raw"],
     }
-
-
-def unique_rows(rows):
-    """One row per WebWork id (the last one listed): a bulk upsert may touch a row only once."""
-    return list({row["webwork_id"]: row for row in rows}.values())
 
 
 # --- one date -----------------------------------------------------------------------

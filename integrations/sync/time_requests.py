@@ -8,14 +8,12 @@ one (GET /time-requests/{id}) and updated, or marked removed when WebWork no lon
 
 from datetime import datetime, time, timedelta
 
-from django.db import transaction
 from django.db.models import Q
 
 from ..models import Member, Project, Task, TimeRequest
 from ..webwork.errors import NotFoundError
 from ..webwork.payloads import calendar_day, integer, moment, text, today_in, zone
-from .base import SyncContext, fetch_all, local_ids, resource_run, upsert, with_ids
-from .time_entries import unique_rows
+from .base import SyncContext, fetch_all, local_ids, replace_all, reread_unlisted, resource_run, with_ids
 
 STATUS_LENGTH = TimeRequest._meta.get_field("status").max_length
 
@@ -138,23 +136,16 @@ def sync_time_requests(ctx: SyncContext, status=None, date_from=None, date_to=No
         params = {"date_from": str(date_from), "date_to": str(date_to)}
         if status:
             params["status"] = status
-        payloads = fetch_all(ctx, "time-requests", params, stats=stats)
-        rows = _rows(ctx, payloads)
-        listed = {str(p["id"]) for p in with_ids(payloads)}
-        local = TimeRequest.objects.current().filter(workspace=ctx.workspace)
-        scoped = local.filter(_local_scope(ctx, status, date_from, date_to)).values_list(
-            "webwork_id", "start"
+        payloads = with_ids(fetch_all(ctx, "time-requests", params, stats=stats))
+        scope = _local_scope(ctx, status, date_from, date_to)
+        workspace_tz = zone(ctx.workspace.timezone)
+
+        def fetch_one(row):
+            around = row.start.astimezone(workspace_tz).date() if row.start else None
+            return time_request_fetch_one(ctx, row.webwork_id, around)
+
+        payloads += reread_unlisted(ctx, TimeRequest, payloads, fetch_one, scope)
+        replace_all(
+            TimeRequest, ctx, _rows(ctx, payloads), stats, scope, seen=(str(p["id"]) for p in payloads)
         )
-        gone = []
-        for webwork_id, start in [(w, start) for w, start in scoped if w not in listed]:
-            around = start.astimezone(zone(ctx.workspace.timezone)).date() if start else None
-            payload = time_request_fetch_one(ctx, webwork_id, around)
-            if payload is None:
-                gone.append(webwork_id)
-            else:
-                rows.extend(_rows(ctx, [payload]))
-        with transaction.atomic():
-            stats.add(upsert(TimeRequest, ctx.workspace, unique_rows(rows), now=ctx.now))
-            if gone:
-                stats.removed += local.filter(webwork_id__in=gone).update(removed_at=ctx.now)
     return stats

@@ -6,14 +6,12 @@ are re-read one by one (GET /timesheets?id=<id>) and updated, or marked removed 
 no longer has them. Only a listing of everything marks rows removed on its own.
 """
 
-from django.db import transaction
 from django.db.models import Q
 
 from ..models import Member, Timesheet
 from ..webwork.errors import NotFoundError, ValidationError
 from ..webwork.payloads import calendar_day, decimal, integer, moment, text
-from .base import SyncContext, fetch_all, local_ids, mark_removed, resource_run, upsert, with_ids
-from .time_entries import unique_rows
+from .base import SyncContext, fetch_all, local_ids, replace_all, reread_unlisted, resource_run, with_ids
 
 # WebWork's R docs call the editable state "pending", V calls it "open"; the mirror says "open".
 STATUS_ALIASES = {"pending": Timesheet.Status.OPEN}
@@ -120,26 +118,12 @@ def sync_timesheets(ctx: SyncContext, status=None, date_from=None, date_to=None)
     with resource_run(ctx, "timesheets", scope=scope_name[:40]) as stats:
         params = {"status": status, "date_from": date_from, "date_to": date_to}
         params = {key: str(value) for key, value in params.items() if value}
-        payloads = _list(ctx, params, stats)
-        rows = _rows(ctx, payloads)
-        listed = {str(p["id"]) for p in with_ids(payloads)}
-        local = Timesheet.objects.current().filter(workspace=ctx.workspace)
-        gone = []
+        payloads = with_ids(_list(ctx, params, stats))
+        scope = _local_scope(status, date_from, date_to)  # everything when not narrowed
         if params:
             # Rows that left the listing's scope are read again: moved on, or deleted?
-            scoped = local.filter(_local_scope(status, date_from, date_to)).values_list(
-                "webwork_id", flat=True
+            payloads += reread_unlisted(
+                ctx, Timesheet, payloads, lambda row: timesheet_fetch_one(ctx, row.webwork_id), scope
             )
-            for webwork_id in [w for w in scoped if w not in listed]:
-                payload = timesheet_fetch_one(ctx, webwork_id)
-                if payload is None:
-                    gone.append(webwork_id)
-                else:
-                    rows.extend(_rows(ctx, [payload]))
-        with transaction.atomic():
-            stats.add(upsert(Timesheet, ctx.workspace, unique_rows(rows), now=ctx.now))
-            if params:
-                stats.removed += local.filter(webwork_id__in=gone).update(removed_at=ctx.now)
-            else:
-                stats.removed += mark_removed(Timesheet, ctx.workspace, listed, now=ctx.now)
+        replace_all(Timesheet, ctx, _rows(ctx, payloads), stats, scope, seen=(str(p["id"]) for p in payloads))
     return stats
