@@ -31,6 +31,8 @@ from .models import (
     Membership,
     OAuthApplication,
     Project,
+    ProjectTag,
+    ProjectTagging,
     RateLimitWindow,
     RefreshToken,
     RunningTracker,
@@ -232,6 +234,12 @@ class AuthorizationCodeAdmin(ReadOnlyAdmin):
 # --- Projects, contracts, tasks ------------------------------------------------------
 
 
+class ProjectTaggingInline(admin.TabularInline):
+    model = ProjectTagging
+    autocomplete_fields = ["tag"]
+    extra = 0
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "workspace", "owner", "status", "is_billable", "rate", "deleted_at"]
@@ -239,6 +247,24 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "workspace__name"]
     list_select_related = ["workspace", "owner"]
     autocomplete_fields = ["workspace", "owner"]
+    inlines = [ProjectTaggingInline]
+
+
+@admin.register(ProjectTag)
+class ProjectTagAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "color", "workspace"]
+    list_filter = ["workspace"]
+    search_fields = ["name", "workspace__name"]
+    list_select_related = ["workspace"]
+    autocomplete_fields = ["workspace"]
+
+
+@admin.register(ProjectTagging)
+class ProjectTaggingAdmin(admin.ModelAdmin):
+    list_display = ["tag", "project"]
+    search_fields = ["tag__name", "project__name"]
+    list_select_related = ["tag", "project"]
+    autocomplete_fields = ["tag", "project"]
 
 
 @admin.register(Contract)

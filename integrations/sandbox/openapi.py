@@ -32,17 +32,22 @@ TOP_LEVEL = "(top-level) "
 TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 DATE_NAMES = frozenset({"date", "date_from", "date_to", "start_date", "end_date", "deadline"})
 
-# Every operation may answer these, in the error envelope.
+# Every operation may answer these, in the error envelope. WebWork documents no 409: a repeated
+# action (already a member, a second contract, an overlapping leave) is a business rule's 400, and
+# a value that must be unique (an email already taken, a webhook URL already registered) a 422.
 ERRORS = {
-    400: ("BadRequest", "Malformed request or a business rule refused it (e.g. already tracking)."),
+    400: (
+        "BadRequest",
+        "Malformed request, or a business rule refused it (e.g. already tracking, already a member).",
+    ),
     401: ("Unauthenticated", "Missing, invalid, revoked or expired access token."),
     403: ("Forbidden", "The caller's role or workspace does not allow this, or the token lacks the scope."),
     404: ("NotFound", "Unknown id, or an id of another workspace."),
     405: ("MethodNotAllowed", "The path exists but not with this HTTP method; see the Allow header."),
-    409: ("Conflict", "A duplicate (e.g. the member is already in the workspace)."),
     422: (
         "UnprocessableContent",
-        "Validation failed, or a wrong state transition; `errors` names the fields.",
+        "Validation failed (e.g. an email already taken), or a wrong state transition; "
+        "`errors` names the fields.",
     ),
     429: ("TooManyRequests", "Rate limit reached; retry after the Retry-After seconds."),
 }

@@ -6,8 +6,10 @@ WebWork:
 1. Check the inputs and that every mirror row given belongs to the workspace (a `ServiceError`
    before any request otherwise).
 2. Ask WebWork (`workspace_call`), and when its answer carries no object, read the object again.
-   A refusal (422, 409, 404, 403 ...), a failure or no answer becomes a `ServiceError` in words
-   a manager understands; nothing local has changed.
+   A refusal (400, 422, 404, 403 ...), a failure or no answer becomes a `ServiceError` in words
+   a manager understands; nothing local has changed. WebWork refuses a business rule with a 400
+   (e.g. a member invited twice) and a field's value with a 422 naming the field (e.g. an email
+   already taken); it documents no 409, though one is still understood should it come.
 3. In one short transaction (`record`): update the mirror row from WebWork's answer and write
    the `AuditEvent` (who, what, the row before and after).
 """
@@ -53,7 +55,9 @@ class ServiceError(Exception):
     `field_errors` maps the action's input names (e.g. "weekly_hours_limit", "reason") to
     messages, for forms. `status` is WebWork's HTTP status when it refused, None when WebWork
     was not asked (bad input, an object of another workspace) or did not answer.
-    `kind`: "invalid", "not_found", "conflict", "forbidden", "sign_in", "busy" or "unavailable".
+    `kind`: "invalid", "not_found", "conflict", "forbidden", "sign_in", "busy" or "unavailable";
+    "conflict" when the action clashes with what WebWork already has (a member invited twice, a
+    second contract), whichever status WebWork refused it with.
     """
 
     def __init__(self, message, *, field_errors=None, status=None, kind="invalid"):
@@ -84,6 +88,11 @@ class BulkResult:
 # --- Inputs ------------------------------------------------------------------------------
 
 
+def with_article(word):
+    """`word` after "a" or "an", as it is read: "a contract", "an expense"."""
+    return f"{'an' if str(word)[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def own_row(model, workspace, obj, what):
     """`obj` (a mirror row of `model`) read again, if it belongs to `workspace`.
 
@@ -91,9 +100,9 @@ def own_row(model, workspace, obj, what):
     is not in the mirror any more; TypeError for a row of another model.
     """
     if obj is None:
-        raise ServiceError(f"Choose a {what}.", kind="not_found")
+        raise ServiceError(f"Choose {with_article(what)}.", kind="not_found")
     if not isinstance(obj, model):
-        raise TypeError(f"Expected a {model.__name__}, got {type(obj).__name__}.")
+        raise TypeError(f"Expected {with_article(model.__name__)}, got {type(obj).__name__}.")
     row = model.objects.filter(pk=obj.pk, workspace=workspace).first() if obj.pk else None
     if row is None:
         raise ServiceError(f"This {what} is not part of {workspace.name}.", kind="not_found")
@@ -225,24 +234,40 @@ def updated_object(result, read_again):
     return read_again()
 
 
-def refusal(exc, *, what, fields=None, on_invalid=None, on_conflict=None, on_not_found=None):
+def refusal(exc, *, what, fields=None, on_invalid=None, on_refused=None, on_not_found=None):
     """A ServiceError for WebWork's refusal `exc`, in a manager's words.
 
     what: the object, e.g. "timesheet".
     fields: {WebWork field: (input name, plain words)} to name offending fields.
     on_invalid: a function giving the message of a 422 without field errors (e.g. from the
         object's current state), or None to use WebWork's own message.
-    on_conflict / on_not_found: the message of a 409 / 404.
+    on_refused: a function (exc) giving the message of a refusal because of what WebWork already
+        has (the member is already in the workspace, the email is another account's), found by
+        reading WebWork again; or None when that is not why. Asked for a 400 (a business rule),
+        a 422 (a field's value) and a 409 (undocumented, should one come); the refusal is then
+        of kind "conflict", and a 422's fields are named with that message.
+    on_not_found: the message of a 404.
     """
     status = getattr(exc, "status", None)
     reason = (exc.message or "").strip().rstrip(".")
+    refused = errors.BadRequestError | errors.ValidationError | errors.ConflictError
+    if on_refused is not None and isinstance(exc, refused):
+        message = on_refused(exc)
+        if message:
+            named = {}
+            if isinstance(exc, errors.ValidationError) and exc.field_errors:
+                named = {
+                    name: [message]
+                    for name in _field_refusal(exc.field_errors, fields or {}, status).field_errors
+                }
+            return ServiceError(message, field_errors=named, status=status, kind="conflict")
     if isinstance(exc, errors.ValidationError):
         if exc.field_errors:
             return _field_refusal(exc.field_errors, fields or {}, status)
         message = on_invalid() if on_invalid is not None else None
         return ServiceError(message or f"WebWork did not accept this: {reason}.", status=status)
     if isinstance(exc, errors.ConflictError):
-        return ServiceError(on_conflict or f"WebWork refused this: {reason}.", status=status, kind="conflict")
+        return ServiceError(f"WebWork refused this: {reason}.", status=status, kind="conflict")
     if isinstance(exc, errors.NotFoundError):
         return ServiceError(
             on_not_found or f"WebWork no longer has this {what}; it may have been deleted there.",

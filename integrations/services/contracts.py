@@ -2,6 +2,8 @@
 
 WebWork answers a create or an update with the contract (an update answered without one is read
 again: GET /contracts/{id}); a delete with nothing, and the mirror row is then marked removed.
+A create WebWork refuses (a 400, its business rule) is explained by reading the member's contracts
+on the project: one already there is why.
 """
 
 from ..models import Contract, Member, Project
@@ -62,7 +64,11 @@ def contract_create(
             json=body,
             what=WHAT,
             fields=FIELDS,
-            on_conflict=f"{name} already has a contract on {project.name}.",
+            on_refused=lambda exc: (
+                f"{name} already has a contract on {project.name}."
+                if _has_contract(api, workspace, body)
+                else None
+            ),
         )
     payload = created_object(
         result, "WebWork made the contract but did not say how; it will appear after the next sync."
@@ -137,6 +143,16 @@ def _update(workspace, actor, contract, body, action, client):
         before=before,
         row=fields,
         changes={"status": body["status"]} if fields is None and "status" in body else None,
+    )
+
+
+def _has_contract(api, workspace, body):
+    """Whether WebWork lists a contract of the member on the project now."""
+    ids = {"project_id": body["project_id"], "user_id": body["user_id"]}
+    data = read_object(api, "contracts", workspace, ids)
+    return any(
+        isinstance(c, dict) and all(str(c.get(key)) == str(value) for key, value in ids.items())
+        for c in (data if isinstance(data, list) else [])
     )
 
 

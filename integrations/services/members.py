@@ -2,6 +2,8 @@
 
 WebWork answers an invitation with the new member's id and invitation link only, so the member
 is read afterwards (GET /members/{id}); an update is answered with the member (or read again).
+When WebWork refuses an invitation (a 400) or an email (a 422 naming it), the members are read
+by email to say whether the person is already there.
 """
 
 from ..models import Member
@@ -54,7 +56,7 @@ def member_invite(*, workspace, actor, email, firstname, lastname, role, client=
             json=body,
             what=WHAT,
             fields=FIELDS,
-            on_conflict=f"{body['email']} is already a member of {workspace.name}.",
+            on_refused=lambda exc: _already_member(api, workspace, body["email"]),
         )
         data = result.data if isinstance(result.data, dict) else {}
         user_id = data.get("user_id") or data.get("id")
@@ -106,9 +108,7 @@ def member_update(*, workspace, actor, member, client=None, **fields) -> Member:
             json=fields,
             what=WHAT,
             fields=FIELDS,
-            on_conflict=(
-                f"{fields['email']} belongs to another WebWork account." if "email" in fields else None
-            ),
+            on_refused=lambda exc: _email_taken(api, workspace, row, fields.get("email"), exc),
         )
         payload = updated_object(result, lambda: _read(api, workspace, row.webwork_id))
     return record(
@@ -130,6 +130,38 @@ def _role(value):
         message = f"Choose a role: {', '.join(ROLES)}."
         raise ServiceError(message, field_errors={"role": [message]})
     return role
+
+
+def members_by_email(api, workspace, email):
+    """The workspace's members (archived ones included) with `email` as WebWork lists them now;
+    [] when WebWork does not answer."""
+    data = read_object(api, "members", workspace, {"email": email})
+    wanted = str(email).strip().lower()
+    return [
+        m for m in (data if isinstance(data, list) else []) if isinstance(m, dict) and _email(m) == wanted
+    ]
+
+
+def _email(payload):
+    return str(payload.get("email") or "").strip().lower()
+
+
+def _already_member(api, workspace, email):
+    """Why an invitation was refused, when WebWork has `email` as a member already; else None."""
+    if any(not m.get("deleted_at") for m in members_by_email(api, workspace, email)):
+        return f"{email} is already a member of {workspace.name}."
+    return None
+
+
+def _email_taken(api, workspace, row, email, exc):
+    """Why a new email was refused, when another member of the workspace has it; else None (an
+    account outside the workspace cannot be seen: WebWork's own words say it then)."""
+    named = set(getattr(exc, "field_errors", None) or ())
+    if not email or (named and named != {"email"}):  # a 422 about other fields too: WebWork's words
+        return None
+    if any(str(m.get("id")) != str(row.webwork_id) for m in members_by_email(api, workspace, email)):
+        return f"{email} belongs to another WebWork account."
+    return None
 
 
 def _read(api, workspace, user_id):

@@ -3,11 +3,13 @@ unassign it, remove (archive) and restore.
 
 WebWork answers a create with the viewer; the other actions with `data: null`, after which the
 viewer is read again (GET /project-viewers/{id}). The viewer's row and its projects are updated
-together from that answer.
+together from that answer. A refusal (WebWork's 400) is explained by reading again what WebWork
+has: the person among the members, the project among the viewer's.
 """
 
 from ..models import Project, ProjectViewer, ViewerProject
 from ..sync.project_viewers import project_viewer_row, viewer_links_replace, viewer_project_ids
+from ..webwork import errors
 from .base import (
     InputErrors,
     created_object,
@@ -18,8 +20,10 @@ from .base import (
     service_client,
     snapshot,
     webwork_int,
+    with_article,
     workspace_call,
 )
+from .members import members_by_email
 
 WHAT = "project viewer"
 FIELDS = {
@@ -41,7 +45,14 @@ def project_viewer_create(*, workspace, actor, email, firstname, lastname, clien
     inputs.raise_any()
     with service_client(workspace, actor, client) as api:
         result = workspace_call(
-            api, "POST", "project-viewers", workspace, json=body, what=WHAT, fields=FIELDS
+            api,
+            "POST",
+            "project-viewers",
+            workspace,
+            json=body,
+            what=WHAT,
+            fields=FIELDS,
+            on_refused=lambda exc: _known(api, workspace, body["email"]),
         )
     payload = created_object(
         result, "WebWork invited the viewer but did not say how; they will appear after the next sync."
@@ -60,7 +71,7 @@ def project_viewer_assign(*, workspace, actor, viewer, project, client=None) -> 
         action="project_viewer_assign",
         method="POST",
         verb="assign-project",
-        on_conflict="{viewer} can already see {project}.",
+        already="{viewer} can already see {project}.",
     )
 
 
@@ -108,11 +119,23 @@ def project_viewer_restore(*, workspace, actor, viewer, client=None) -> ProjectV
     )
 
 
-def _project_link(workspace, actor, viewer, project, client, *, action, method, verb, on_conflict=None):
+def _project_link(workspace, actor, viewer, project, client, *, action, method, verb, already=None):
     """Give `viewer` `project`, or take it away (`<method> project-viewers/<id>/<verb>`).
-    on_conflict: the message of a 409, formatted with the viewer's and the project's names."""
+    already: the message of a refusal because the viewer sees the project already (when WebWork,
+    read again, lists it among theirs), formatted with the viewer's and the project's names."""
     row = own_row(ProjectViewer, workspace, viewer, WHAT)
     project = own_row(Project, workspace, project, "project")
+    message = already and already.format(viewer=_name(row), project=project.name)
+
+    def sees_it(api, exc):
+        """`message` when WebWork refused a business rule (not a field: a 422) and, read again,
+        lists the project among the viewer's."""
+        if isinstance(exc, errors.ValidationError):
+            return None
+        payload = read_object(api, f"project-viewers/{row.webwork_id}", workspace)
+        seen = viewer_project_ids(payload) if isinstance(payload, dict) else []
+        return message if str(webwork_int(project)) in {str(i) for i in seen} else None
+
     return _act(
         workspace,
         actor,
@@ -123,16 +146,26 @@ def _project_link(workspace, actor, viewer, project, client, *, action, method, 
         path=f"project-viewers/{row.webwork_id}/{verb}",
         body={"project_id": webwork_int(project)},
         note=project.name,
-        on_conflict=on_conflict and on_conflict.format(viewer=_name(row), project=project.name),
+        on_refused=sees_it if message else None,
     )
 
 
 def _act(
-    workspace, actor, row, client, *, action, method, path, body=None, note="", expected=None, **refusal
+    workspace, actor, row, client, *, action, method, path, body=None, note="", expected=None, on_refused=None
 ):
+    """on_refused: None, or a function (api, exc) giving the message of a refusal (see `refusal`)."""
     before = _snapshot(row)
     with service_client(workspace, actor, client) as api:
-        workspace_call(api, method, path, workspace, json=body, what=WHAT, fields=FIELDS, **refusal)
+        workspace_call(
+            api,
+            method,
+            path,
+            workspace,
+            json=body,
+            what=WHAT,
+            fields=FIELDS,
+            on_refused=(lambda exc: on_refused(api, exc)) if on_refused else None,
+        )
         payload = read_object(api, f"project-viewers/{row.webwork_id}", workspace)
     if not isinstance(payload, dict) or str(payload.get("id")) != row.webwork_id:
         payload = None
@@ -173,6 +206,21 @@ def _projects(viewer):
 
 def _snapshot(row):
     return snapshot(row, **_projects(row))
+
+
+def _known(api, workspace, email):
+    """Why inviting `email` as a viewer was refused, when WebWork has them in the workspace
+    already (archived or not); else None."""
+    known = members_by_email(api, workspace, email)
+    live = next((m for m in known if not m.get("deleted_at")), None)
+    if live is not None:
+        role = str(live.get("current_role") or "member")
+        return f"{email} is already in {workspace.name}, as {with_article(role.lower())}."
+    if any(m.get("current_role") == "Project viewer" for m in known):
+        return f"{email} is an archived project viewer of {workspace.name}; restore them instead."
+    if known:
+        return f"{email} is an archived member of {workspace.name}; they cannot be invited as a viewer."
+    return None
 
 
 def _name(row):

@@ -21,6 +21,9 @@ class WebWorkError(Exception):
 
 
 class BadRequestError(WebWorkError):
+    """400: a malformed request, or a business rule refused it (already tracking, a member invited
+    twice, a second contract for a member and project); `message` says why."""
+
     status = 400
 
 
@@ -41,11 +44,15 @@ class NotFoundError(WebWorkError):
 
 
 class ConflictError(WebWorkError):
+    """409. WebWork documents none (a repeated action is a 400, a value already taken a 422); kept
+    so that one, should it come, is still told apart from other failures."""
+
     status = 409
 
 
 class ValidationError(WebWorkError):
-    """422: `field_errors` maps each offending field to its messages."""
+    """422: a field's value refused (an email already taken) or a wrong state transition;
+    `field_errors` maps each offending field to its messages (empty when none is named)."""
 
     status = 422
 

@@ -143,6 +143,11 @@ def iso_local(value, tz_name):
     return value.astimezone(ZoneInfo(tz_name)).isoformat(timespec="seconds")
 
 
+def with_article(word):
+    """`word` after "a" or "an", as it is read: "a pending", "an approved"."""
+    return f"{'an' if str(word)[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def day(value):
     return value.isoformat() if value is not None else None
 

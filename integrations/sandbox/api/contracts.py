@@ -141,11 +141,13 @@ def contract_create(request):
     data = validate(ContractCreateForm, request)
     project = _project_for_contract(workspace, data["project_id"])
     member = member_of(workspace, data["user_id"])
-    if Contract.objects.filter(project=project, user_id=member.user_id).exists():
+    existing = Contract.objects.filter(project=project, user_id=member.user_id).first()
+    if existing is not None:  # a business rule (one contract per member and project): 400
         raise ApiError(
-            409,
-            f"{member.user.full_name} already has a contract on {project.name}.",
-            error="Conflict",
+            400,
+            f"{member.user.full_name} already has a contract on {project.name}; change that contract "
+            f"(PUT /contracts/{existing.id}) instead.",
+            error="Bad Request",
         )
     rate, rate_type = _rate_terms(data, caller, member, project)
     contract = Contract.objects.create(

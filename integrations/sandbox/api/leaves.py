@@ -37,6 +37,7 @@ from .base import (
     request_values,
     route,
     validate,
+    with_article,
     workspace_for,
 )
 
@@ -248,11 +249,12 @@ def leave_create(request):
         .first()
     )
     if overlapping is not None:
+        # A business rule (no two live leaves on one day): 400.
         raise ApiError(
-            409,
-            f"{user.full_name} already has a {overlapping.status} leave from "
+            400,
+            f"{user.full_name} already has {with_article(overlapping.status)} leave from "
             f"{overlapping.start_date} to {overlapping.end_date} that overlaps these dates.",
-            error="Conflict",
+            error="Bad Request",
         )
     hour_based = policy.type == LeavePolicy.Kind.HOUR_BASED
     leave = LeaveRequest.objects.create(

@@ -19,6 +19,7 @@ from .base import (
     route,
     sent_fields,
     validate,
+    validation_error,
     workspace_for,
 )
 
@@ -132,7 +133,13 @@ def member_invite(request):
         },
     )
     if Membership.objects.filter(workspace=workspace, user=user, deleted_at__isnull=True).exists():
-        raise ApiError(409, f"{user.email} is already a member of this workspace.", error="Conflict")
+        # A business rule, not a field's format: 400, as WebWork answers "already tracking".
+        raise ApiError(
+            400,
+            f"{user.email} is already a member of this workspace; change their role with "
+            f"PUT /members/{user.id} instead.",
+            error="Bad Request",
+        )
     token = secrets.token_hex(12)
     Membership.objects.update_or_create(
         workspace=workspace,
@@ -177,8 +184,8 @@ def member_update(request, member_id):
         )
     if "email" in sent and data["email"]:
         clash = SandboxUser.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists()
-        if clash:
-            raise ApiError(409, f"{data['email']} belongs to another account.", error="Conflict")
+        if clash:  # the field's value is refused: 422 naming it, as Laravel's `unique` rule does
+            raise validation_error({"email": ["The email has already been taken."]})
         user.email = data["email"].lower()
     for name in ("firstname", "lastname", "timezone"):
         if name in sent and data[name]:

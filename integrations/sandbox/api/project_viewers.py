@@ -87,8 +87,9 @@ def _live(viewer):
     return viewer
 
 
-def _conflict_if_known(workspace, email):
-    """409 when the email already belongs to someone of the workspace (archived or not)."""
+def _refuse_if_known(workspace, email):
+    """400 (a business rule) when the email already belongs to someone of the workspace (archived
+    or not), saying what to do instead."""
     existing = (
         Membership.objects.select_related("user")
         .filter(workspace=workspace, user__email__iexact=email)
@@ -105,7 +106,7 @@ def _conflict_if_known(workspace, email):
         )
     else:
         message = f"{email} is an archived member of this workspace; restore the member instead."
-    raise ApiError(409, message, error="Conflict")
+    raise ApiError(400, message, error="Bad Request")
 
 
 # --- Operations ---------------------------------------------------------------
@@ -125,7 +126,7 @@ def viewer_list(request):
 def viewer_create(request):
     workspace, _caller = workspace_for(request)
     data = validate(ViewerCreateForm, request)
-    _conflict_if_known(workspace, data["email"])
+    _refuse_if_known(workspace, data["email"])
     user = SandboxUser.objects.filter(email__iexact=data["email"]).first()
     if user is None:
         user = SandboxUser.objects.create(
@@ -187,7 +188,7 @@ def viewer_assign_project(request, viewer_id):
             {"project_id": ["The selected project_id is not a project of this workspace."]}
         )
     if ViewerProject.objects.filter(viewer=viewer, project=project).exists():
-        raise ApiError(409, f"{viewer.user.email} already sees {project.name}.", error="Conflict")
+        raise ApiError(400, f"{viewer.user.email} already sees {project.name}.", error="Bad Request")
     ViewerProject.objects.create(viewer=viewer, project=project)
     return Response(None, message="Project assigned to viewer successfully")
 

@@ -46,12 +46,17 @@ def serialize_project(project, *, sees_rates, contracts_count=None):
         "rate": number(project.rate) if sees_rates else None,
         "weekly_hours_limit": project.weekly_hours_limit,
         "screenshots": project.screenshots,
-        "tags": project.tags,
+        "tags": [serialize_tag(tag) for tag in project.tags.all()],
         "contracts_count": contracts_count,
         "status": project.status,
         "created_at": iso_micro(project.created_at),
         "updated_at": iso_micro(project.updated_at),
     }
+
+
+def serialize_tag(tag):
+    """A project tag as WebWork documents it: `{id, name, color}` (color may be null)."""
+    return {"id": tag.id, "name": tag.name, "color": tag.color}
 
 
 # --- Forms --------------------------------------------------------------------
@@ -82,9 +87,12 @@ class ProjectCreateForm(ProjectForm):
 
 
 def _projects(workspace):
-    """The workspace's projects, archived ones included, each with its count of active contracts."""
-    return Project.objects.filter(workspace=workspace).annotate(
-        active_contracts=Count("contracts", filter=Q(contracts__status="active"))
+    """The workspace's projects, archived ones included, each with its count of active contracts
+    (and its tags, fetched with the page)."""
+    return (
+        Project.objects.filter(workspace=workspace)
+        .annotate(active_contracts=Count("contracts", filter=Q(contracts__status="active")))
+        .prefetch_related("tags")
     )
 
 

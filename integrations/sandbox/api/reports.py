@@ -265,10 +265,11 @@ def _money(rate_minutes):
     return (Decimal(rate_minutes or 0) / 60).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _level(activity_minutes, minutes):
-    """The activity level of a stretch, its entries weighted by their minutes (percent, or None)."""
+def _level(activity_minutes, minutes, *, untracked=None):
+    """The activity level of a stretch, its entries weighted by their minutes (percent), or
+    `untracked` for a stretch without tracked time."""
     if not minutes:
-        return None
+        return untracked
     return int((Decimal(activity_minutes) / minutes).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -650,9 +651,15 @@ def activity_level(request):
         "end_date": day(end),
         "users": len(rows),
         "tracked_minutes": minutes,
-        "activity_level": _level(activity, minutes),
+        "activity_level": _percent(activity, minutes),
     }
     return Response(rows, pagination=pagination, extra={"overall": overall})
+
+
+def _percent(activity_minutes, minutes):
+    """This report's activity level: WebWork documents it as a number, so a stretch without
+    tracked time holds 0 (its `tracked_minutes` of 0 tell it from time tracked at 0 %), never null."""
+    return _level(activity_minutes, minutes, untracked=0)
 
 
 def _activity_row(membership, days, by_user_day):
@@ -663,7 +670,7 @@ def _activity_row(membership, days, by_user_day):
             {
                 "date": day(the_day),
                 "tracked_minutes": group["minutes"],
-                "activity_level": _level(group["activity"], group["minutes"]),
+                "activity_level": _percent(group["activity"], group["minutes"]),
             }
         )
         minutes += group["minutes"]
@@ -671,7 +678,7 @@ def _activity_row(membership, days, by_user_day):
     return {
         **_member_head(membership),
         "days": row_days,
-        "overall": {"tracked_minutes": minutes, "activity_level": _level(activity, minutes)},
+        "overall": {"tracked_minutes": minutes, "activity_level": _percent(activity, minutes)},
     }
 
 

@@ -293,7 +293,7 @@ def task_assign(request, task_id, user_id):
     task = _task(request, workspace, task_id)
     member = member_of(workspace, user_id if id_in_range(user_id) else 0)
     if TaskAssignee.objects.filter(task=task, user_id=member.user_id).exists():
-        raise ApiError(409, f"{member.user.full_name} is already assigned to this task.", error="Conflict")
+        raise ApiError(400, f"{member.user.full_name} is already assigned to this task.", error="Bad Request")
     TaskAssignee.objects.create(task=task, user_id=member.user_id)
     return Response(None, message="User assigned to task successfully")
 

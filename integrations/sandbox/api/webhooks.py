@@ -13,7 +13,6 @@ from django.db import transaction
 from ..models import Webhook
 from ..models.webhooks import Event
 from .base import (
-    ApiError,
     Response,
     iso_micro,
     not_found,
@@ -105,14 +104,19 @@ def _webhook(workspace, webhook_id):
 
 
 def _refuse_duplicate(workspace, url, exclude=None):
+    """422 naming `url` when another registration of the workspace has it (a field's value that
+    must be unique, like an email already taken)."""
     clash = Webhook.objects.filter(workspace=workspace, url=url)
     if exclude is not None:
         clash = clash.exclude(pk=exclude.pk)
-    if clash.exists():
-        raise ApiError(
-            409,
-            f"A webhook for {url} is already registered in this workspace; update it instead.",
-            error="Conflict",
+    clash = clash.first()
+    if clash is not None:
+        raise validation_error(
+            {
+                "url": [
+                    f"Webhook {clash.pk} of this workspace already has this URL; update that webhook instead."
+                ]
+            }
         )
 
 

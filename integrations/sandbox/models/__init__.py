@@ -5,7 +5,7 @@ from .control import FaultSettings, RateLimitWindow
 from .expenses import Expense, ExpenseCategory
 from .leaves import LeaveAllowance, LeavePolicy, LeaveRequest
 from .oauth import AccessToken, AuthorizationCode, OAuthApplication, RefreshToken
-from .projects import Contract, Project, Task, TaskAssignee, ViewerProject
+from .projects import Contract, Project, ProjectTag, ProjectTagging, Task, TaskAssignee, ViewerProject
 from .time import RunningTracker, TimeEntry, TimeRequest, Timesheet
 from .webhooks import Webhook, WebhookAttempt, WebhookDelivery
 
@@ -22,6 +22,8 @@ __all__ = [
     "Membership",
     "OAuthApplication",
     "Project",
+    "ProjectTag",
+    "ProjectTagging",
     "RateLimitWindow",
     "RefreshToken",
     "RunningTracker",

@@ -34,7 +34,7 @@ class Project(models.Model):
     rate = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     weekly_hours_limit = models.PositiveIntegerField(null=True, blank=True, default=168)
     screenshots = models.CharField(max_length=32, blank=True, null=True, default=ScreenshotMode.FULL)
-    tags = models.JSONField(default=list, blank=True)
+    tags = models.ManyToManyField("ProjectTag", through="ProjectTagging", related_name="projects", blank=True)
     status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -45,6 +45,40 @@ class Project(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ProjectTag(models.Model):
+    """A tag of the workspace's projects; the API answers a project's `tags` as `{id, name, color}`."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="project_tags")
+    name = models.CharField(max_length=100)
+    color = models.CharField(max_length=16, blank=True, null=True)  # e.g. "#FF5733"; none is allowed
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="sandbox_project_tag_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ProjectTagging(models.Model):
+    """A tag on a project."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="taggings")
+    tag = models.ForeignKey(ProjectTag, on_delete=models.CASCADE, related_name="taggings")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "tag"], name="sandbox_project_tagging_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.tag} on {self.project}"
 
 
 class Contract(models.Model):

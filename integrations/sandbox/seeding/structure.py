@@ -16,6 +16,8 @@ from ..models import (
     LeavePolicy,
     Membership,
     Project,
+    ProjectTag,
+    ProjectTagging,
     SandboxUser,
     Task,
     TaskAssignee,
@@ -70,6 +72,7 @@ class ProjectInfo:
     domain: str | None = None
     until: date | None = None  # archived projects get no time after this day
     tasks: list = field(default_factory=list)
+    tags: list = field(default_factory=list)  # tag names
 
 
 @dataclass(eq=False)
@@ -338,6 +341,29 @@ class StructureBuilder:
                 info.project.status = Project.Status.ARCHIVED
                 info.project.deadline = info.until
         Project.objects.using(DB).bulk_create([info.project for info in site.projects])
+        self._tags(site)
+
+    def _tags(self, site):
+        """The workspace's project tags (colored from a palette, "internal" without a color) and
+        each project's taggings."""
+        names = sorted({name for info in site.projects for name in info.tags})
+        tags = {
+            name: ProjectTag(
+                workspace_id=site.workspace.id,
+                name=name,
+                color=None if name == "internal" else words.TAG_COLORS[i % len(words.TAG_COLORS)],
+            )
+            for i, name in enumerate(names)
+        }
+        ProjectTag.objects.using(DB).bulk_create(tags.values())
+        ProjectTagging.objects.using(DB).bulk_create(
+            [
+                ProjectTagging(project=info.project, tag=tags[name])
+                for info in site.projects
+                for name in info.tags
+            ],
+            batch_size=BATCH_SIZE,
+        )
 
     def _client_project_name(self, client, names):
         for attempt in range(40):
@@ -365,10 +391,9 @@ class StructureBuilder:
             is_billable=client is not None,
             rate=rate,
             screenshots=rng.choice(SCREENSHOT_MODES),
-            tags=list(tags),
             created_at=ctx.at(start, 9, 30),
         )
-        info = ProjectInfo(project=project, site=site, discipline=discipline)
+        info = ProjectInfo(project=project, site=site, discipline=discipline, tags=list(dict.fromkeys(tags)))
         if client:
             info.client, info.domain = client
         return info

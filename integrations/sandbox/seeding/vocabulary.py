@@ -72,6 +72,9 @@ CLIENTS = [
     ("Foxglove Theatre", "foxglove.test"), ("Granite City Council", "granitecity.test"),
 ]  # fmt: skip
 
+# Colors of the project tags, given in turn (a tag's `color` in the API).
+TAG_COLORS = ["#FF5733", "#2E86DE", "#27AE60", "#8E44AD", "#F39C12", "#16A085", "#C0392B", "#7F8C8D"]
+
 # Project kinds: (name, discipline, tags, typical estimate in hours).
 PROJECT_KINDS = [
     ("Website redesign", "web", ["design", "web"], 600),

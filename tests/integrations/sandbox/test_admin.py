@@ -21,6 +21,8 @@ from integrations.sandbox.models import (
     Membership,
     OAuthApplication,
     Project,
+    ProjectTag,
+    ProjectTagging,
     RateLimitWindow,
     RefreshToken,
     RunningTracker,
@@ -50,6 +52,9 @@ def rows(world):
     now = timezone.now()
     acme, alice = world.acme, world.alice
     project = Project.objects.create(workspace=acme, owner=world.owner, name="Atlas")
+    ProjectTagging.objects.create(
+        project=project, tag=ProjectTag.objects.create(workspace=acme, name="Marketing", color="#FF5733")
+    )
     contract = Contract.objects.create(workspace=acme, project=project, user=alice)
     task = Task.objects.create(
         workspace=acme, project=project, owner=world.owner, creator=world.owner, title="Logo"

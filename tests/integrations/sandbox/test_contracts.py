@@ -98,7 +98,15 @@ def test_create_contract_refuses_duplicates_and_outsiders(world, projects, contr
     duplicate = owner_api.post(
         "contracts", {"workspace_id": acme, "project_id": website.id, "user_id": world.alice.id}
     )
-    assert_error(duplicate, 409)
+    # One contract per member and project is a business rule: 400 (WebWork documents no 409).
+    refused = assert_error(duplicate, 400)
+    assert refused["error"] == "Bad Request"
+    alice_web = Contract.objects.get(project=website, user=world.alice)
+    assert refused["message"] == (
+        f"Alice Moreau already has a contract on {website.name}; change that contract "
+        f"(PUT /contracts/{alice_web.id}) instead."
+    )
+    assert Contract.objects.filter(project=website, user=world.alice).count() == 1
     stranger = owner_api.post(
         "contracts", {"workspace_id": acme, "project_id": website.id, "user_id": world.globex_owner.id}
     )

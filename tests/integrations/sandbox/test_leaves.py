@@ -241,7 +241,8 @@ def test_create_leave_refuses_invalid_input(world, leaves, owner_api):
     assert LeaveRequest.objects.filter(user=world.bob).count() == 1
 
 
-def test_create_leave_overlapping_a_pending_or_approved_one_is_409(world, leaves, owner_api):
+def test_create_leave_overlapping_a_pending_or_approved_one_is_a_400(world, leaves, owner_api):
+    """A business rule (no two live leaves on a day): 400, as WebWork answers "already tracking"."""
     overlap = {
         "workspace_id": world.acme.id,
         "policy_id": leaves.unpaid.id,
@@ -249,8 +250,18 @@ def test_create_leave_overlapping_a_pending_or_approved_one_is_409(world, leaves
         "start": "2024-01-12",
         "end": "2024-01-15",
     }
-    body = assert_error(owner_api.post("leaves", overlap), 409)
-    assert "2024-01-15" in body["message"]
+    pending = assert_error(owner_api.post("leaves", overlap), 400)
+    assert pending["error"] == "Bad Request"
+    assert pending["message"] == (
+        "Alice Moreau already has a pending leave from 2024-01-15 to 2024-01-19 that overlaps these dates."
+    )
+
+    LeaveRequest.objects.filter(pk=leaves.alice_week.pk).update(status="approved")
+    approved = assert_error(owner_api.post("leaves", overlap), 400)
+    assert approved["message"] == (
+        "Alice Moreau already has an approved leave from 2024-01-15 to 2024-01-19 that overlaps these dates."
+    )
+    assert LeaveRequest.objects.filter(user=world.alice).count() == 1
 
     LeaveRequest.objects.filter(pk=leaves.alice_week.pk).update(status="rejected")
     assert_envelope(owner_api.post("leaves", overlap), 201)

@@ -1,6 +1,7 @@
 """Sandbox API: project viewers (clients with read-only access to some projects)."""
 
 import pytest
+from django.utils import timezone
 
 from integrations.sandbox.models import Membership, Project, SandboxUser, ViewerProject
 from integrations.sandbox.models.accounts import Role
@@ -125,13 +126,28 @@ def test_create_viewer_refuses_members_and_bad_input(world, owner_api, api):
     acme = world.acme.id
     person = {"firstname": "A", "lastname": "B"}
 
-    assert_error(
-        owner_api.post("project-viewers", {"workspace_id": acme, "email": "alice@acme.test", **person}), 409
+    # Someone already in the workspace: a business rule's 400 (WebWork documents no 409).
+    member = assert_error(
+        owner_api.post("project-viewers", {"workspace_id": acme, "email": "alice@acme.test", **person}), 400
     )
-    assert_error(
+    assert member["message"] == "alice@acme.test is already a member of this workspace (Regular User)."
+    viewer = assert_error(
         owner_api.post("project-viewers", {"workspace_id": acme, "email": "CLIENT@northwind.test", **person}),
-        409,
+        400,
     )
+    assert (
+        viewer["message"] == "CLIENT@northwind.test is already a member of this workspace (Project viewer)."
+    )
+    Membership.objects.filter(workspace=world.acme, user=world.viewer).update(deleted_at=timezone.now())
+    archived = assert_error(
+        owner_api.post("project-viewers", {"workspace_id": acme, "email": "client@northwind.test", **person}),
+        400,
+    )
+    assert archived["message"] == (
+        "client@northwind.test is an archived project viewer of this workspace; restore them with "
+        f"POST /project-viewers/{world.viewer.id}/restore."
+    )
+    assert Membership.objects.filter(workspace=world.acme, user__email="alice@acme.test").count() == 1
     assert_error(
         owner_api.post("project-viewers", {"workspace_id": acme, "email": "nope"}),
         422,
@@ -221,7 +237,8 @@ def test_assign_and_unassign_a_project(world, owner_api):
     assert assigned["data"] is None
     viewer = assert_envelope(owner_api.get(viewer_url(world.viewer.id), workspace_id=acme))["data"]
     assert viewer["projects"] == [{"project_id": project.id, "project_name": "Portal"}]
-    assert_error(owner_api.post(viewer_url(world.viewer.id, "assign-project"), body), 409)
+    again = assert_error(owner_api.post(viewer_url(world.viewer.id, "assign-project"), body), 400)
+    assert again["message"] == "client@northwind.test already sees Portal."
 
     unassigned = assert_envelope(owner_api.delete(viewer_url(world.viewer.id, "unassign-project"), body))
     assert unassigned["data"] is None

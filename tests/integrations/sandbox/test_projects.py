@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from integrations.sandbox.models import Contract, Membership, Project
+from integrations.sandbox.models import Contract, Membership, Project, ProjectTag
 from tests.integrations.sandbox.helpers import assert_envelope, assert_error, sandbox_queries
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
@@ -26,10 +26,32 @@ def projects(world):
     Contract.objects.create(workspace=world.acme, project=website, user=world.alice)
     Contract.objects.create(workspace=world.acme, project=website, user=world.bob)
     Contract.objects.create(workspace=world.acme, project=website, user=world.team_manager, status="paused")
+    marketing = ProjectTag.objects.create(workspace=world.acme, name="Marketing", color="#FF5733")
+    internal = ProjectTag.objects.create(workspace=world.acme, name="internal")  # no color
+    website.tags.add(marketing, internal)
+    other.tags.add(ProjectTag.objects.create(workspace=world.globex, name="Globex only", color="#000000"))
     return website, mobile, other
 
 
 # --- list ---------------------------------------------------------------------
+
+
+def test_project_tags_are_objects_with_id_name_and_color(world, projects, owner_api):
+    """WebWork documents `tags` as `array<{id:int,name:string,color:string|null}>`."""
+    website, _mobile, _other = projects
+    marketing = ProjectTag.objects.get(name="Marketing")
+    internal = ProjectTag.objects.get(name="internal")
+    expected = [
+        {"id": marketing.id, "name": "Marketing", "color": "#FF5733"},
+        {"id": internal.id, "name": "internal", "color": None},
+    ]
+
+    listed = assert_envelope(owner_api.get("projects", workspace_id=world.acme.id))["data"]
+    fetched = assert_envelope(owner_api.get(f"projects/{website.id}", workspace_id=world.acme.id))["data"]
+
+    assert listed[0]["tags"] == expected
+    assert fetched["tags"] == expected
+    assert [type(tag["id"]) for tag in fetched["tags"]] == [int, int]  # ids, not names
 
 
 def test_project_list_counts_active_contracts_and_shows_rates_to_those_who_see_them(
@@ -49,6 +71,7 @@ def test_project_list_counts_active_contracts_and_shows_rates_to_those_who_see_t
     assert first["status"] == 1
     assert body["data"][1]["id"] == mobile.id
     assert body["data"][1]["contracts_count"] == 0
+    assert body["data"][1]["tags"] == []
 
     Membership.objects.filter(user=world.manager, workspace=world.acme).update(rate_status=0)
     hidden = assert_envelope(api.as_user(world.manager).get("projects", workspace_id=world.acme.id))
@@ -101,6 +124,7 @@ def test_project_list_queries_do_not_grow_with_the_number_of_projects(world, pro
     for index in range(5):
         project = Project.objects.create(workspace=world.acme, owner=world.owner, name=f"Extra {index}")
         Contract.objects.create(workspace=world.acme, project=project, user=world.alice)
+        project.tags.add(ProjectTag.objects.create(workspace=world.acme, name=f"Tag {index}"))
 
     assert count_queries() == before
 
@@ -132,6 +156,7 @@ def test_create_project_with_workspace_id_in_the_query(world, owner_api):
     assert data["owner_id"] == world.owner.id
     assert data["contracts_count"] == 0
     assert data["status"] == 1
+    assert data["tags"] == []  # a new project has none (create takes no tags)
     fetched = assert_envelope(owner_api.get(f"projects/{data['id']}", workspace_id=world.acme.id))
     assert fetched["data"]["notes"] == "Focus on social media channels"
     assert fetched["data"]["icon"] == "project-icon-1"
@@ -216,6 +241,7 @@ def test_update_project_changes_only_what_was_sent(world, projects, owner_api):
     assert body["data"]["notes"] is None
     assert body["data"]["start_date"] == "2024-01-15"
     assert body["data"]["contracts_count"] == 2
+    assert [tag["name"] for tag in body["data"]["tags"]] == ["Marketing", "internal"]  # kept
     listed = assert_envelope(owner_api.get("projects", workspace_id=world.acme.id, name="2.0"))
     assert [p["id"] for p in listed["data"]] == [website.id]
 

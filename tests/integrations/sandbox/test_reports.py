@@ -643,14 +643,25 @@ def test_activity_level_weights_each_day_by_its_minutes(world, data, owner_api):
     alice = rows[world.alice.id]
     assert len(alice["days"]) == 7
     assert alice["days"][0] == {"date": data.day.isoformat(), "tracked_minutes": 345, "activity_level": 72}
+    # A day without tracked time holds 0, a number as WebWork documents it (never null); its
+    # tracked_minutes of 0 tell it from a day tracked at 0 % (Bob's Tuesday).
     assert alice["days"][1] == {
         "date": (data.day + timedelta(days=1)).isoformat(),
         "tracked_minutes": 0,
-        "activity_level": None,
+        "activity_level": 0,
     }
+    assert rows[world.bob.id]["days"][1] == {
+        "date": (data.day + timedelta(days=1)).isoformat(),
+        "tracked_minutes": 60,
+        "activity_level": 0,
+    }
+    levels = [d["activity_level"] for row in body["data"] for d in row["days"]]
+    assert len(levels) == 5 * 7
+    assert all(type(level) is int for level in levels), levels
     assert alice["overall"] == {"tracked_minutes": 345, "activity_level": 72}
     assert rows[world.manager.id]["overall"] == {"tracked_minutes": 495, "activity_level": 45}
     assert rows[world.bob.id]["overall"] == {"tracked_minutes": 60, "activity_level": 0}
+    assert rows[world.owner.id]["overall"] == {"tracked_minutes": 0, "activity_level": 0}  # no time
     # 135 x 60 + 210 x 80 + 240 x 40 + 255 x 50 + 60 x 0 over 900 minutes
     assert body["overall"]["tracked_minutes"] == 900
     assert body["overall"]["activity_level"] == 53  # 52.5, rounded half up
@@ -664,6 +675,17 @@ def test_activity_level_for_one_contract(world, data, owner_api):
     assert [row["user_id"] for row in body["data"]] == [world.alice.id]
     assert body["data"][0]["overall"] == {"tracked_minutes": 135, "activity_level": 60}
     assert body["overall"]["tracked_minutes"] == 135
+
+    # A contract without time in the range: every level is still a number, 0.
+    earlier = {
+        "workspace_id": world.acme.id,
+        "start_date": (data.day - timedelta(days=14)).isoformat(),
+        "end_date": (data.day - timedelta(days=8)).isoformat(),
+    }
+    empty = assert_envelope(owner_api.get("reports/activity-level", **earlier, contract_id=data.alice_web.id))
+    assert empty["data"][0]["overall"] == {"tracked_minutes": 0, "activity_level": 0}
+    assert {d["activity_level"] for d in empty["data"][0]["days"]} == {0}
+    assert (empty["overall"]["tracked_minutes"], empty["overall"]["activity_level"]) == (0, 0)
 
     theirs = Contract.objects.create(
         workspace=world.globex,

@@ -310,7 +310,10 @@ def test_assign_and_unassign_a_member(world, tasks, owner_api):
     assert listed["data"] == [
         {"id": world.bob.id, "firstname": "Bob", "lastname": "Okafor", "email": "bob@acme.test"}
     ]
-    assert_error(owner_api.post(f"tasks/{footer.id}/assign/{world.bob.id}", body), 409)
+    # Assigning again is a business rule's refusal: 400 (WebWork documents no 409).
+    again = assert_error(owner_api.post(f"tasks/{footer.id}/assign/{world.bob.id}", body), 400)
+    assert again["message"] == "Bob Okafor is already assigned to this task."
+    assert TaskAssignee.objects.filter(task=footer, user=world.bob).count() == 1
 
     unassigned = assert_envelope(owner_api.delete(f"tasks/{footer.id}/unassign/{world.bob.id}", body))
     assert unassigned["data"] is None

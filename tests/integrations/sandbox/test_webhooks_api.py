@@ -127,13 +127,21 @@ def test_create_webhook_refuses_invalid_urls_and_events(world, owner_api):
     assert not Webhook.objects.filter(workspace=world.acme).exists()
 
 
-def test_create_webhook_for_a_url_already_registered_is_409(world, hooks, owner_api, api):
+def test_create_webhook_for_a_url_already_registered_is_a_422_naming_url(world, hooks, owner_api, api):
+    """The url must be unique in the workspace: a field's value refused (422), not a 409."""
+    acme_hook, _ = hooks
     request = {
         "workspace_id": world.acme.id,
         "url": "https://hooks.acme.test/webwork",
         "events": ["tracker.stopped"],
     }
-    assert_error(owner_api.post("webhooks", request), 409)
+    body = assert_error(owner_api.post("webhooks", request), 422, "url")
+    assert body["errors"] == {
+        "url": [
+            f"Webhook {acme_hook.id} of this workspace already has this URL; update that webhook instead."
+        ]
+    }
+    assert Webhook.objects.filter(workspace=world.acme).count() == 1
 
     # The same URL in another workspace is a separate registration.
     globex = api.as_user(world.globex_owner)
@@ -212,7 +220,10 @@ def test_update_webhook_refuses_invalid_input_duplicates_and_strangers(world, ho
     assert_error(owner_api.put(url, {**acme, "events": ["tracker.stopped"]}), 422, "url")
     assert_error(owner_api.put(url, {**acme, "url": acme_hook.url, "events": []}), 422, "events")
     assert_error(owner_api.put(url, {**acme, "url": acme_hook.url, "events": ["nope"]}), 422, "events")
-    assert_error(owner_api.put(url, {**acme, "url": other.url}), 409)
+    taken = assert_error(owner_api.put(url, {**acme, "url": other.url}), 422, "url")
+    assert taken["errors"]["url"] == [
+        f"Webhook {other.id} of this workspace already has this URL; update that webhook instead."
+    ]
     assert_error(owner_api.put(f"webhooks/{globex_hook.id}", {**acme, "url": "https://x.test/"}), 404)
     assert_error(api.put(url, {**acme, "url": "https://x.test/"}), 401)
     assert_error(api.as_user(world.alice).put(url, {**acme, "url": "https://x.test/"}), 403)

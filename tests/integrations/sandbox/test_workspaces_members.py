@@ -153,7 +153,17 @@ def test_invite_accepts_workspace_id_in_the_body_and_refuses_bad_input(world, ow
             "role": "Regular User",
         },
     )
-    assert_error(duplicate, 409)
+    # Inviting someone already in the workspace is a business rule's refusal: 400, as WebWork
+    # answers "already tracking" (it documents no 409), with a message saying what to do instead.
+    refused = assert_error(duplicate, 400)
+    assert refused["error"] == "Bad Request"
+    assert "errors" not in refused
+    assert refused["message"] == (
+        f"alice@acme.test is already a member of this workspace; change their role with "
+        f"PUT /members/{world.alice.id} instead."
+    )
+    alice = Membership.objects.get(workspace=world.acme, user=world.alice)
+    assert (alice.role, alice.status) == ("Regular User", "active")
     malformed = owner_api.request("POST", "members", raw_body="{nope", params={"workspace_id": acme})
     assert_error(malformed, 400)
 
@@ -175,6 +185,21 @@ def test_update_member_changes_only_what_was_sent(world, owner_api):
     assert body["data"]["current_role"] == "Team manager"
     assert body["data"]["rate_status"] == 1
     assert body["data"]["firstname"] == "Alice"
+
+
+def test_update_member_to_an_email_already_taken_is_a_422_naming_email(world, owner_api):
+    """An email that belongs to another account is a field's value refused (422), not a 409."""
+    acme = world.acme.id
+    for taken in ("BOB@acme.test", world.globex_owner.email):  # a colleague's; another workspace's
+        body = assert_error(
+            owner_api.put(f"members/{world.alice.id}", {"workspace_id": acme, "email": taken}), 422, "email"
+        )
+        assert body["errors"] == {"email": ["The email has already been taken."]}
+    assert_envelope(
+        owner_api.put(f"members/{world.alice.id}", {"workspace_id": acme, "email": "ALICE@acme.test"})
+    )
+    world.alice.refresh_from_db()
+    assert world.alice.email == "alice@acme.test"
 
 
 def test_update_member_refuses_invalid_values(world, owner_api):

@@ -2,12 +2,14 @@
 
 import pytest
 
-from integrations.models import AuditEvent, Contract, Member, Project
+from integrations.models import AuditEvent, Contract, Expense, Member, Project
 from integrations.sandbox import models as sandbox
 from integrations.services import ServiceError, contract_pause, contract_update, member_update
+from integrations.services.base import own_row, refusal
 from integrations.sync.contracts import sync_contracts
 from integrations.sync.members import sync_members
 from integrations.sync.projects import sync_projects
+from integrations.webwork import errors
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -86,3 +88,83 @@ def test_rows_of_another_workspace_are_never_sent(
     assert sandbox.Contract.objects.get(pk=work["contract"].pk).status == "active"
     assert not AuditEvent.objects.exists()
     assert Project.objects.filter(workspace=globex_mirror).count() == 0
+
+
+# --- How a refusal reads, whichever status WebWork gave it ----------------------------
+
+
+def test_a_business_rule_refusal_not_explained_reads_in_webworks_words():
+    """A 400 the action's reading of WebWork does not explain keeps WebWork's message."""
+    refused = refusal(
+        errors.BadRequestError("The project is archived.", status=400),
+        what="contract",
+        on_refused=lambda exc: None,
+    )
+
+    assert (refused.message, refused.status, refused.kind) == (
+        "WebWork refused this: The project is archived.",
+        400,
+        "invalid",
+    )
+
+
+def test_an_explained_refusal_is_a_conflict_in_the_actions_words_for_400_422_and_409():
+    asked = []
+
+    def explain(exc):
+        asked.append(exc.status)
+        return "bob@acme.test belongs to another WebWork account."
+
+    taken = errors.ValidationError(
+        "The given data was invalid.", field_errors={"email": ["The email has already been taken."]}
+    )
+    refusals = [
+        refusal(errors.BadRequestError("Already.", status=400), what="member", on_refused=explain),
+        refusal(taken, what="member", fields={"email": ("email", "email address")}, on_refused=explain),
+        refusal(errors.ConflictError("Duplicate."), what="member", on_refused=explain),
+    ]
+
+    assert asked == [400, 422, 409]
+    assert [(r.message, r.status, r.kind) for r in refusals] == [
+        ("bob@acme.test belongs to another WebWork account.", status, "conflict")
+        for status in (400, 422, 409)
+    ]
+    # A 422 names its fields for the form, with the action's words.
+    assert [r.field_errors for r in refusals] == [
+        {},
+        {"email": ["bob@acme.test belongs to another WebWork account."]},
+        {},
+    ]
+
+
+def test_a_409_is_still_understood_though_webwork_documents_none():
+    refused = refusal(errors.ConflictError("Duplicate entry."), what="contract")
+
+    assert (refused.message, refused.status, refused.kind) == (
+        "WebWork refused this: Duplicate entry.",
+        409,
+        "conflict",
+    )
+
+
+def test_other_refusals_are_not_explained_as_conflicts():
+    asked = []
+    refused = refusal(
+        errors.NotFoundError("Member not found."), what="member", on_refused=lambda exc: asked.append(exc)
+    )
+
+    assert asked == []
+    assert refused.kind == "not_found"
+
+
+def test_choosing_nothing_names_the_object_with_its_article(mirror_workspace):
+    with pytest.raises(ServiceError) as an_expense:
+        own_row(Expense, mirror_workspace, None, "expense")
+    with pytest.raises(ServiceError) as a_contract:
+        own_row(Contract, mirror_workspace, None, "contract")
+    with pytest.raises(TypeError) as wrong_model:
+        own_row(Expense, mirror_workspace, Contract(), "expense")
+
+    assert an_expense.value.message == "Choose an expense."
+    assert a_contract.value.message == "Choose a contract."
+    assert str(wrong_model.value) == "Expected an Expense, got Contract."

@@ -1,6 +1,7 @@
 """Inviting members and changing them."""
 
 import pytest
+from django.utils import timezone
 
 from integrations.models import AuditEvent, Member
 from integrations.sandbox import models as sandbox
@@ -53,8 +54,68 @@ def test_inviting_a_member_twice_is_refused(mirror_workspace, client, actor, tea
             client=client,
         )
 
+    # WebWork's 400 (a business rule; it documents no 409), explained by reading the members again.
     assert refused.value.message == "alice@acme.test is already a member of Acme Studio."
+    assert (refused.value.status, refused.value.kind) == (400, "conflict")
     assert not AuditEvent.objects.exists()
+
+
+def test_inviting_an_archived_member_again_is_not_refused(world, mirror_workspace, client, actor, team):
+    """WebWork takes an archived member back with an invitation: nothing to explain, no refusal."""
+    sandbox.Membership.objects.filter(workspace=world.acme, user=world.alice).update(
+        deleted_at=timezone.now()
+    )
+
+    row = member_invite(
+        workspace=mirror_workspace,
+        actor=actor,
+        email="alice@acme.test",
+        firstname="Alice",
+        lastname="Moreau",
+        role="Regular User",
+        client=client,
+    )
+
+    assert (row.email, row.status) == ("alice@acme.test", "inactive")
+
+
+def test_an_email_another_member_has_is_refused_in_words(
+    world, mirror_workspace, client, actor, team, unchanged
+):
+    with unchanged(team["alice"]), pytest.raises(ServiceError) as refused:
+        member_update(
+            workspace=mirror_workspace,
+            actor=actor,
+            member=team["alice"],
+            email="bob@acme.test",
+            client=client,
+        )
+
+    # WebWork's 422 names the email (a value already taken); the members read again say whose it is.
+    message = "bob@acme.test belongs to another WebWork account."
+    assert (refused.value.message, refused.value.status, refused.value.kind) == (message, 422, "conflict")
+    assert refused.value.field_errors == {"email": [message]}
+    assert sandbox.SandboxUser.objects.get(pk=world.alice.pk).email == "alice@acme.test"
+
+
+def test_an_email_of_an_account_outside_the_workspace_is_refused_in_webworks_words(
+    world, mirror_workspace, client, actor, team, unchanged
+):
+    """Clockroom cannot see accounts of other workspaces: WebWork's own words name the field."""
+    with unchanged(team["alice"]), pytest.raises(ServiceError) as refused:
+        member_update(
+            workspace=mirror_workspace,
+            actor=actor,
+            member=team["alice"],
+            email="owner@globex.test",
+            client=client,
+        )
+
+    assert refused.value.message == (
+        "WebWork did not accept the email address (The email has already been taken). Nothing was changed."
+    )
+    assert (refused.value.status, refused.value.kind) == (422, "invalid")
+    assert refused.value.field_errors == {"email": ["The email has already been taken."]}
 
 
 def test_an_invitation_with_an_unknown_role_is_refused_before_webwork_is_asked(

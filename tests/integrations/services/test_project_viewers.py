@@ -1,6 +1,7 @@
 """Inviting project viewers, giving and taking their projects, archiving and restoring them."""
 
 import pytest
+from django.utils import timezone
 
 from integrations.models import AuditEvent, Project, ProjectViewer, ViewerProject
 from integrations.sandbox import models as sandbox
@@ -75,9 +76,34 @@ def test_inviting_someone_already_in_the_workspace_is_refused(mirror_workspace, 
             client=client,
         )
 
-    assert refused.value.kind == "conflict"
-    assert "alice@acme.test is already a member of this workspace" in refused.value.message
+    # WebWork's 400 (a business rule; it documents no 409), explained by reading the members again.
+    assert (refused.value.status, refused.value.kind) == (400, "conflict")
+    assert refused.value.message == "alice@acme.test is already in Acme Studio, as a regular user."
     assert ProjectViewer.objects.count() == 1
+
+
+def test_inviting_an_archived_viewer_again_says_to_restore_them(
+    world, mirror_workspace, client, actor, clients
+):
+    sandbox.Membership.objects.filter(workspace=world.acme, user=world.viewer).update(
+        deleted_at=timezone.now()
+    )
+
+    with pytest.raises(ServiceError) as refused:
+        project_viewer_create(
+            workspace=mirror_workspace,
+            actor=actor,
+            email="client@northwind.test",
+            firstname="Nora",
+            lastname="West",
+            client=client,
+        )
+
+    assert (refused.value.status, refused.value.kind) == (400, "conflict")
+    assert (
+        refused.value.message
+        == "client@northwind.test is an archived project viewer of Acme Studio; restore them instead."
+    )
 
 
 def test_giving_and_taking_a_project(world, mirror_workspace, client, actor, clients):
@@ -121,6 +147,7 @@ def test_giving_a_project_the_viewer_already_sees(mirror_workspace, client, acto
         )
 
     assert refused.value.message == "Nora West can already see Website."
+    assert (refused.value.status, refused.value.kind) == (400, "conflict")
     assert sees(clients["viewer"]) == ["Website"]
 
 

@@ -51,7 +51,7 @@ def test_failures_are_typed_by_status(world, make_client):
         client.get("members/424242", {"workspace_id": acme})
     with pytest.raises(errors.ForbiddenError):
         client.get("members", {"workspace_id": world.globex.id})
-    with pytest.raises(errors.ConflictError):
+    with pytest.raises(errors.BadRequestError):
         client.workspace_request(
             "POST",
             "members",
