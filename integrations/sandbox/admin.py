@@ -63,7 +63,7 @@ class ReadOnly:
         return False
 
 
-class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+class SandboxReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
     pass
 
 
@@ -182,7 +182,7 @@ class OAuthApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessToken)
-class AccessTokenAdmin(ReadOnlyAdmin):
+class AccessTokenAdmin(SandboxReadOnlyAdmin):
     list_display = [
         "id",
         "kind",
@@ -213,7 +213,7 @@ class AccessTokenAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RefreshToken)
-class RefreshTokenAdmin(ReadOnlyAdmin):
+class RefreshTokenAdmin(SandboxReadOnlyAdmin):
     list_display = ["id", "user", "application", "scope", "expires_at", "used_at", "created_at"]
     list_filter = ["application"]
     search_fields = ["user__email"]
@@ -222,7 +222,7 @@ class RefreshTokenAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AuthorizationCode)
-class AuthorizationCodeAdmin(ReadOnlyAdmin):
+class AuthorizationCodeAdmin(SandboxReadOnlyAdmin):
     formfield_overrides = URL_FIELDS
     list_display = ["id", "user", "application", "scope", "expires_at", "used_at", "created_at"]
     list_filter = ["application"]
@@ -447,7 +447,7 @@ class WebhookAttemptInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(SandboxReadOnlyAdmin):
     list_display = [
         "id",
         "event",
@@ -499,7 +499,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookAttempt)
-class WebhookAttemptAdmin(ReadOnlyAdmin):
+class WebhookAttemptAdmin(SandboxReadOnlyAdmin):
     list_display = [
         "delivery_link",
         "number",
@@ -557,6 +557,6 @@ class FaultSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(RateLimitWindow)
-class RateLimitWindowAdmin(ReadOnlyAdmin):
+class RateLimitWindowAdmin(SandboxReadOnlyAdmin):
     list_display = ["user_id", "window_start", "count"]
     search_fields = ["=user_id"]

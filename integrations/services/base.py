@@ -428,7 +428,7 @@ def object_delete(*, workspace, actor, model, obj, what, path, action, client):
 # --- Decisions: approve, reject, submit ... --------------------------------------------------
 
 
-class Step(NamedTuple):
+class Transition(NamedTuple):
     """One decision: the statuses it needs the object in, the status it leaves it in, and how a
     refusal reads when the object has moved on (formatted with its current `{status}`)."""
 
@@ -442,7 +442,7 @@ class Decisions:
     """How objects of one kind are decided at WebWork (`<method> <path>/<id>/<verb>`).
 
     WebWork answers a decision with `data: null`, so the object is read again afterwards.
-    steps: {verb: Step}.
+    steps: {verb: Transition}.
     fields: {WebWork field: (input name, plain words)} for refusals naming a field.
     kept: {body key: mirror field} to set from the body when the object cannot be read again.
     read(api, workspace, row): the object as WebWork has it now, or None; never raises.
@@ -454,7 +454,7 @@ class Decisions:
     what: str
     method: str
     path: str
-    steps: dict[str, Step]
+    steps: dict[str, Transition]
     fields: dict
     kept: dict[str, str]
     read: Callable

@@ -6,7 +6,7 @@ WebWork answers with `data: null`; the request is read again afterwards (GET /le
 from ..models import LeavePolicy, LeaveRequest, Member
 from ..sync.base import local_ids
 from ..sync.leaves import leave_request_row
-from .base import Decisions, Step, bulk, find_item, read_object, required_text, service_client
+from .base import Decisions, Transition, bulk, find_item, read_object, required_text, service_client
 
 REASON_REQUIRED = "Give a reason for the rejection; the member will see it."
 MOVED_ON = "This leave request is no longer pending (it is {status})."
@@ -63,8 +63,8 @@ DECISIONS = Decisions(
     method="PUT",
     path="leaves",
     steps={
-        "approve": Step(frozenset({"pending"}), "approved", MOVED_ON),
-        "reject": Step(frozenset({"pending"}), "rejected", MOVED_ON),
+        "approve": Transition(frozenset({"pending"}), "approved", MOVED_ON),
+        "reject": Transition(frozenset({"pending"}), "rejected", MOVED_ON),
     },
     fields={"reason": ("reason", "reason"), "reject_reason": ("reason", "reason")},
     kept={"reason": "reject_reason"},

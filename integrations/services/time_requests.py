@@ -9,7 +9,7 @@ from ..sync.base import local_ids
 from ..sync.time_requests import time_request_fetch_one, time_request_row
 from ..webwork import errors
 from ..webwork.payloads import zone
-from .base import Decisions, Step, bulk, context, required_text, service_client
+from .base import Decisions, Transition, bulk, context, required_text, service_client
 
 COMMENT_REQUIRED = "Give a reason for the rejection; the member will see it."
 MOVED_ON = "This time request is no longer pending (it is {status})."
@@ -79,8 +79,8 @@ DECISIONS = Decisions(
     method="POST",
     path="time-requests",
     steps={
-        "approve": Step(frozenset({"pending"}), "approved", MOVED_ON),
-        "reject": Step(frozenset({"pending"}), "rejected", MOVED_ON),
+        "approve": Transition(frozenset({"pending"}), "approved", MOVED_ON),
+        "reject": Transition(frozenset({"pending"}), "rejected", MOVED_ON),
     },
     fields={"comment": ("comment", "comment")},
     kept={"comment": "comment"},

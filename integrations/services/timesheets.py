@@ -15,7 +15,7 @@ from .base import (
     BulkResult,
     Decisions,
     ServiceError,
-    Step,
+    Transition,
     context,
     own_row,
     required_text,
@@ -169,14 +169,14 @@ DECISIONS = Decisions(
     # What each decision needs the timesheet to be, what it makes it, and how a refusal reads when
     # the timesheet has moved on.
     steps={
-        "approve": Step(frozenset({"submitted"}), "approved", MOVED_ON),
-        "reject": Step(frozenset({"submitted"}), "rejected", MOVED_ON),
-        "submit": Step(
+        "approve": Transition(frozenset({"submitted"}), "approved", MOVED_ON),
+        "reject": Transition(frozenset({"submitted"}), "rejected", MOVED_ON),
+        "submit": Transition(
             frozenset({"open", "rejected"}),
             "submitted",
             "This timesheet cannot be submitted (it is {status}).",
         ),
-        "unsubmit": Step(
+        "unsubmit": Transition(
             frozenset({"submitted"}),
             "open",
             "This timesheet is not submitted (it is {status}), so it cannot be taken back.",

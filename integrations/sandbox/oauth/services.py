@@ -32,7 +32,7 @@ _PKCE_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 _UNKNOWN_CLIENT_DIGEST = digest("unknown client")
 
 
-class OAuthError(Exception):
+class OAuthRefusal(Exception):
     """An OAuth2 error (RFC 6749 §4.1.2.1 and §5.2): an `error` code and a description for people."""
 
     def __init__(self, error, description, *, status=400):
@@ -69,7 +69,7 @@ def scope_parse(raw, *, default=DEFAULT_SCOPE):
         return default
     unknown = sorted(requested - set(SCOPES))
     if unknown:
-        raise OAuthError(
+        raise OAuthRefusal(
             "invalid_scope",
             f"Unknown scope {', '.join(unknown)}; the sandbox knows {', '.join(SCOPES)} (space-separated).",
         )
@@ -132,11 +132,11 @@ def oauth_application_secret_rotate(*, application):
 
 
 def oauth_application_authenticate(*, client_id, client_secret):
-    """The app whose id and secret these are, or OAuthError(invalid_client, 401)."""
+    """The app whose id and secret these are, or OAuthRefusal(invalid_client, 401)."""
     application = OAuthApplication.objects.select_related("owner").filter(client_id=client_id or "").first()
     expected = application.client_secret_digest if application else _UNKNOWN_CLIENT_DIGEST
     if not secrets.compare_digest(expected, digest(client_secret or "")) or application is None:
-        raise OAuthError(
+        raise OAuthRefusal(
             "invalid_client", "Client authentication failed: unknown client or wrong secret.", status=401
         )
     return application
@@ -180,9 +180,9 @@ def authorization_code_exchange(*, application, code, redirect_uri, code_verifie
     """
     _require_authorization_code_app(application)
     if not code:
-        raise OAuthError("invalid_request", "The code parameter is required.")
+        raise OAuthRefusal("invalid_request", "The code parameter is required.")
     if not redirect_uri:
-        raise OAuthError("invalid_request", "The redirect_uri parameter is required.")
+        raise OAuthRefusal("invalid_request", "The redirect_uri parameter is required.")
     now = timezone.now()
     with transaction.atomic(using="sandbox"):
         grant = (
@@ -191,7 +191,7 @@ def authorization_code_exchange(*, application, code, redirect_uri, code_verifie
             .first()
         )
         if grant is None:
-            raise OAuthError("invalid_grant", "The authorization code is invalid.")
+            raise OAuthRefusal("invalid_grant", "The authorization code is invalid.")
         if grant.used_at is None:
             _code_check(grant, redirect_uri=redirect_uri, code_verifier=code_verifier, now=now)
             claimed = AuthorizationCode.objects.filter(pk=grant.pk, used_at__isnull=True).update(used_at=now)
@@ -201,7 +201,7 @@ def authorization_code_exchange(*, application, code, redirect_uri, code_verifie
                 )
     # Revoked outside the block above, so that refusing the exchange does not undo it.
     _tokens_from_code_revoke(grant)
-    raise OAuthError(
+    raise OAuthRefusal(
         "invalid_grant",
         "The authorization code has already been used; the tokens issued for it are revoked.",
     )
@@ -209,20 +209,20 @@ def authorization_code_exchange(*, application, code, redirect_uri, code_verifie
 
 def _code_check(grant, *, redirect_uri, code_verifier, now):
     if grant.expires_at <= now:
-        raise OAuthError(
+        raise OAuthRefusal(
             "invalid_grant", "The authorization code has expired; ask the user to sign in again."
         )
     if redirect_uri != grant.redirect_uri:
-        raise OAuthError(
+        raise OAuthRefusal(
             "invalid_grant", "The redirect_uri does not match the one the authorization code was issued for."
         )
     if grant.code_challenge:
         if not code_verifier:
-            raise OAuthError("invalid_request", "The code_verifier parameter is required (PKCE).")
+            raise OAuthRefusal("invalid_request", "The code_verifier parameter is required (PKCE).")
         if not secrets.compare_digest(pkce_challenge(code_verifier), grant.code_challenge):
-            raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge (PKCE).")
+            raise OAuthRefusal("invalid_grant", "The code_verifier does not match the code_challenge (PKCE).")
     elif code_verifier:
-        raise OAuthError(
+        raise OAuthRefusal(
             "invalid_grant", "A code_verifier was sent, but the authorization request had no code_challenge."
         )
 
@@ -244,7 +244,7 @@ def refresh_token_rotate(*, application, refresh_token, scope=None):
     token stop working; a spent refresh token is refused. `scope` may only narrow the grant."""
     _require_authorization_code_app(application)
     if not refresh_token:
-        raise OAuthError("invalid_request", "The refresh_token parameter is required.")
+        raise OAuthRefusal("invalid_request", "The refresh_token parameter is required.")
     now = timezone.now()
     with transaction.atomic(using="sandbox"):
         old = (
@@ -254,21 +254,23 @@ def refresh_token_rotate(*, application, refresh_token, scope=None):
             .first()
         )
         if old is None:
-            raise OAuthError("invalid_grant", "The refresh token is invalid.")
+            raise OAuthRefusal("invalid_grant", "The refresh token is invalid.")
         if old.revoked_at is not None:
-            raise OAuthError("invalid_grant", "The refresh token has been revoked.")
+            raise OAuthRefusal("invalid_grant", "The refresh token has been revoked.")
         if old.used_at is not None:
-            raise OAuthError("invalid_grant", "The refresh token has already been used.")
+            raise OAuthRefusal("invalid_grant", "The refresh token has already been used.")
         if old.expires_at <= now:
-            raise OAuthError("invalid_grant", "The refresh token has expired; ask the user to sign in again.")
+            raise OAuthRefusal(
+                "invalid_grant", "The refresh token has expired; ask the user to sign in again."
+            )
         granted = scope_parse(scope, default=old.scope)
         if not set(granted.split()) <= set(old.scope.split()):
-            raise OAuthError("invalid_scope", f"The scope may not exceed the original grant ({old.scope}).")
+            raise OAuthRefusal("invalid_scope", f"The scope may not exceed the original grant ({old.scope}).")
         claimed = RefreshToken.objects.filter(
             pk=old.pk, used_at__isnull=True, revoked_at__isnull=True
         ).update(used_at=now)
         if not claimed:
-            raise OAuthError("invalid_grant", "The refresh token has already been used.")
+            raise OAuthRefusal("invalid_grant", "The refresh token has already been used.")
         AccessToken.objects.filter(pk=old.access_token_id, revoked_at__isnull=True).update(revoked_at=now)
         return _token_pair_issue(
             application=application,
@@ -283,12 +285,12 @@ def refresh_token_rotate(*, application, refresh_token, scope=None):
 def client_credentials_grant(*, application, scope=None):
     """An access token acting as the app's owner (RFC 6749 §4.4); no refresh token."""
     if application.grant_type != OAuthApplication.GrantType.CLIENT_CREDENTIALS:
-        raise OAuthError(
+        raise OAuthRefusal(
             "unauthorized_client",
             "This app is registered for the authorization code grant, not client_credentials.",
         )
     if application.owner is None:
-        raise OAuthError("unauthorized_client", "This app has no owner account for its tokens to act as.")
+        raise OAuthRefusal("unauthorized_client", "This app has no owner account for its tokens to act as.")
     granted = scope_parse(scope)
     raw, _ = access_token_issue(user=application.owner, application=application, scope=granted)
     return TokenGrant(access_token=raw, expires_in=settings.SANDBOX_ACCESS_TOKEN_SECONDS, scope=granted)
@@ -296,7 +298,7 @@ def client_credentials_grant(*, application, scope=None):
 
 def _require_authorization_code_app(application):
     if application.grant_type != OAuthApplication.GrantType.AUTHORIZATION_CODE:
-        raise OAuthError(
+        raise OAuthRefusal(
             "unauthorized_client",
             "This app is registered for the client_credentials grant only.",
         )

@@ -16,7 +16,7 @@ from ..models import OAuthApplication
 from .forms import SignInForm
 from .services import (
     PKCE_METHOD,
-    OAuthError,
+    OAuthRefusal,
     authorization_code_exchange,
     authorization_code_issue,
     client_credentials_grant,
@@ -149,7 +149,7 @@ def authorization_request_parse(params):
         fail("unauthorized_client", "This app is registered for the client_credentials grant only.")
     try:
         scope = scope_parse(params.get("scope"))
-    except OAuthError as exc:
+    except OAuthRefusal as exc:
         fail(exc.error, exc.description)
     challenge = params.get("code_challenge", "")
     method = params.get("code_challenge_method", "")
@@ -225,14 +225,14 @@ def token(request):
         application = _client_authenticate(request, params)
         grant_type = params.get("grant_type")
         if not grant_type:
-            raise OAuthError("invalid_request", "The grant_type parameter is required.")
+            raise OAuthRefusal("invalid_request", "The grant_type parameter is required.")
         if grant_type not in GRANTS:
-            raise OAuthError(
+            raise OAuthRefusal(
                 "unsupported_grant_type",
                 f"Unsupported grant_type {grant_type!r}; use {', '.join(GRANTS)}.",
             )
         grant = GRANTS[grant_type](application, params)
-    except OAuthError as exc:
+    except OAuthRefusal as exc:
         response = _token_json({"error": exc.error, "error_description": exc.description}, exc.status)
         if exc.error == "invalid_client":
             response["WWW-Authenticate"] = CLIENT_REALM
@@ -253,21 +253,21 @@ def _token_params(request):
         try:
             body = json.loads(request.body or b"{}")
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise OAuthError("invalid_request", "The request body is not valid JSON.") from None
+            raise OAuthRefusal("invalid_request", "The request body is not valid JSON.") from None
         if not isinstance(body, dict):
-            raise OAuthError("invalid_request", "The request body must be a JSON object.")
+            raise OAuthRefusal("invalid_request", "The request body must be a JSON object.")
         wrong = sorted(
             name for name, value in body.items() if value is not None and not isinstance(value, str)
         )
         if wrong:
-            raise OAuthError("invalid_request", f"These parameters must be strings: {', '.join(wrong)}.")
+            raise OAuthRefusal("invalid_request", f"These parameters must be strings: {', '.join(wrong)}.")
         return {name: value for name, value in body.items() if value is not None}
     if request.content_type == "application/x-www-form-urlencoded" or not request.body:
         repeated = sorted(name for name, values in request.POST.lists() if len(values) > 1)
         if repeated:
-            raise OAuthError("invalid_request", f"Repeated parameter: {', '.join(repeated)}.")
+            raise OAuthRefusal("invalid_request", f"Repeated parameter: {', '.join(repeated)}.")
         return request.POST.dict()
-    raise OAuthError(
+    raise OAuthRefusal(
         "invalid_request", "Send the parameters form-encoded (application/x-www-form-urlencoded) or as JSON."
     )
 
@@ -280,15 +280,17 @@ def _client_authenticate(request, params):
             client_id=params.get("client_id"), client_secret=params.get("client_secret")
         )
     if "client_secret" in params:
-        raise OAuthError("invalid_request", "Authenticate the client with HTTP Basic or the body, not both.")
+        raise OAuthRefusal(
+            "invalid_request", "Authenticate the client with HTTP Basic or the body, not both."
+        )
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         decoded = ""
     client_id, colon, client_secret = decoded.partition(":")
     if not colon:
-        raise OAuthError("invalid_client", "The HTTP Basic credentials are malformed.", status=401)
+        raise OAuthRefusal("invalid_client", "The HTTP Basic credentials are malformed.", status=401)
     client_id, client_secret = unquote_plus(client_id), unquote_plus(client_secret)
     if params.get("client_id") not in (None, client_id):
-        raise OAuthError("invalid_request", "The client_id in the body differs from the HTTP Basic one.")
+        raise OAuthRefusal("invalid_request", "The client_id in the body differs from the HTTP Basic one.")
     return oauth_application_authenticate(client_id=client_id, client_secret=client_secret)
