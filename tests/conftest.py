@@ -1,6 +1,18 @@
 import os
+from types import SimpleNamespace
 
+import httpx
 import pytest
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+
+from integrations.sandbox.models import Membership, Workspace
+from integrations.sandbox.models.accounts import Role
+from integrations.sandbox.oauth.services import oauth_application_register
+from integrations.sandbox.tokens import access_token_issue
+from integrations.webwork.client import WebWorkClient
+from tests.sandbox_world import CALLBACK, SANDBOX_API, ApiClient, World, make_user
 
 # The live server and Playwright's sync API share a thread with Django's ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -37,3 +49,104 @@ def _redis_queue_starts_empty():
         from django_q.brokers import get_broker
 
         get_broker().purge_queue()
+
+
+# --- the sandbox world, and Clockroom's client reaching it -------------------------------------
+
+
+@pytest.fixture
+def world(db):
+    owner = make_user("owner@acme.test", "Olivia", "Owens", timezone="Europe/Berlin")
+    manager = make_user("manager@acme.test", "Marcus", "Reed")
+    team_manager = make_user("lead@acme.test", "Tara", "Lind")
+    alice = make_user("alice@acme.test", "Alice", "Moreau")
+    bob = make_user("bob@acme.test", "Bob", "Okafor")
+    viewer = make_user("client@northwind.test", "Nora", "West")
+    globex_owner = make_user("owner@globex.test", "Gus", "Hale")
+
+    acme = Workspace.objects.create(name="Acme Studio", owner=owner, timezone="Europe/Berlin", currency="EUR")
+    globex = Workspace.objects.create(name="Globex Labs", owner=globex_owner)
+    for user, role, extra in [
+        (owner, Role.OWNER, {"rate": 90}),
+        (manager, Role.EXECUTIVE_MANAGER, {"rate_status": 1, "rate": 70}),
+        (team_manager, Role.TEAM_MANAGER, {"rate": 55}),
+        (alice, Role.REGULAR_USER, {"rate": 40, "weekly_hours_limit": 40}),
+        (bob, Role.REGULAR_USER, {"rate": 35}),
+        (viewer, Role.PROJECT_VIEWER, {}),
+    ]:
+        Membership.objects.create(workspace=acme, user=user, role=role, **extra)
+    Membership.objects.create(workspace=globex, user=globex_owner, role=Role.OWNER)
+    Membership.objects.create(workspace=globex, user=manager, role=Role.REGULAR_USER)
+    return World(acme, globex, owner, manager, team_manager, alice, bob, viewer, globex_owner)
+
+
+@pytest.fixture
+def api():
+    """An unauthenticated client; `api.as_user(user)` gives one with a fresh token."""
+    return ApiClient()
+
+
+@pytest.fixture
+def owner_api(world, api):
+    return api.as_user(world.owner)
+
+
+@pytest.fixture
+def manager_api(world, api):
+    return api.as_user(world.manager)
+
+
+@pytest.fixture
+def sandbox_transport():
+    """Real HTTP semantics, in process: httpx speaks WSGI to this Django, which serves the sandbox.
+
+    As Django's test client does, requests keep the test's database connections open (a
+    request otherwise closes them at its end, and with them the test's transaction).
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield httpx.WSGITransport(app=get_wsgi_application())
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def wsgi(sandbox_transport):
+    """Client settings that reach the sandbox in process (real HTTP semantics, over WSGI)."""
+    return {"base_url": SANDBOX_API, "transport": sandbox_transport, "sleep": lambda seconds: None}
+
+
+@pytest.fixture
+def make_client(sandbox_transport):
+    """A WebWorkClient for a sandbox user, sleeping not at all unless told."""
+    clients = []
+
+    def make(user, **kwargs):
+        raw, _ = access_token_issue(user=user)
+        kwargs.setdefault("get_token", lambda: raw)
+        kwargs.setdefault("sleep", lambda seconds: None)
+        client = WebWorkClient(base_url=SANDBOX_API, transport=sandbox_transport, **kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def live_webwork(live_server, settings):
+    """Clockroom configured against the sandbox served by a live server, over real HTTP, with the
+    sandbox's OAuth2 app for Clockroom registered at the exact callback URL."""
+    settings.WEBWORK_PUBLIC_BASE_URL = live_server.url
+    settings.WEBWORK_API_BASE_URL = f"{live_server.url}/sandbox/api/v2"
+    settings.WEBWORK_OAUTH_AUTHORIZE_URL = f"{live_server.url}/sandbox/oauth/authorize"
+    settings.WEBWORK_OAUTH_TOKEN_URL = f"{live_server.url}/sandbox/oauth/token"
+    application, secret = oauth_application_register(
+        name="Clockroom", redirect_uri=f"{live_server.url}{CALLBACK}"
+    )
+    settings.WEBWORK_OAUTH_CLIENT_ID = application.client_id
+    settings.WEBWORK_OAUTH_CLIENT_SECRET = secret
+    return SimpleNamespace(url=live_server.url, application=application, secret=secret)

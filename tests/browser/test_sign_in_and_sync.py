@@ -15,8 +15,6 @@ from playwright.sync_api import expect
 from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
-from tests.integrations.conftest import world  # noqa: F401 (fixture)
-from tests.integrations.test_connections import live_webwork  # noqa: F401 (fixture)
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,7 +24,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def waiting_work(world):  # noqa: F811
+def waiting_work(world):
     """Something in each of Acme's approval queues, and Bob tracking time right now."""
     acme = world.acme
     today = timekeeping.local_date(acme, timezone.now())
@@ -72,7 +70,7 @@ def sandbox_queues(acme):
 
 def test_a_manager_signs_in_and_watches_the_first_sync_fill_the_mirror(
     waiting_work,
-    live_webwork,  # noqa: F811
+    live_webwork,
     page,
     settings,
 ):

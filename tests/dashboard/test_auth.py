@@ -16,8 +16,6 @@ from integrations.models import Connection, Member, Project, Workspace, Workspac
 from integrations.sandbox.models import AuthorizationCode
 from integrations.sandbox.oauth.services import oauth_application_register
 from integrations.webwork import oauth
-from tests.integrations.conftest import world  # noqa: F401 (fixture)
-from tests.integrations.test_connections import live_webwork  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 live = pytest.mark.django_db(databases=["default", "sandbox"], transaction=True)
@@ -51,7 +49,7 @@ def shown(response):
 
 
 @pytest.fixture
-def sandbox_app(settings, world):  # noqa: F811
+def sandbox_app(settings, world):
     """The sandbox's OAuth2 app for Clockroom at the default public URL (no live server needed
     until a code is exchanged)."""
     application, secret = oauth_application_register(
@@ -66,7 +64,7 @@ def sandbox_app(settings, world):  # noqa: F811
 
 
 @live
-def test_a_manager_signs_in_with_webwork_and_sees_their_workspaces(world, live_webwork, settings):  # noqa: F811
+def test_a_manager_signs_in_with_webwork_and_sees_their_workspaces(world, live_webwork, settings):
     base = live_webwork.url
     browser = requests.Session()
 
@@ -124,7 +122,7 @@ def test_a_manager_signs_in_with_webwork_and_sees_their_workspaces(world, live_w
 
 
 @live
-def test_signing_in_returns_to_the_page_asked_for(world, live_webwork):  # noqa: F811
+def test_signing_in_returns_to_the_page_asked_for(world, live_webwork):
     client = Client()
     start = client.get(LOGIN, {"next": f"/w/{world.acme.id}/"})
 
@@ -193,7 +191,7 @@ def test_another_error_from_webwork_is_shown(sandbox_app, client):
 
 
 @live
-def test_an_expired_code_sends_the_manager_back_with_a_message(world, live_webwork):  # noqa: F811
+def test_an_expired_code_sends_the_manager_back_with_a_message(world, live_webwork):
     client = Client()
     back_to = consent(client, client.get(LOGIN)["Location"])
     AuthorizationCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -206,7 +204,7 @@ def test_an_expired_code_sends_the_manager_back_with_a_message(world, live_webwo
 
 
 @live
-def test_a_code_used_twice_is_refused(world, live_webwork):  # noqa: F811
+def test_a_code_used_twice_is_refused(world, live_webwork):
     client = Client()
     back_to = consent(client, client.get(LOGIN)["Location"])
     code = parse_qs(urlsplit(back_to).query)["code"][0]

@@ -14,8 +14,6 @@ from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
 from integrations.sync import orchestrator
 from tests.dashboard.test_auth import LOGIN, consent, manager_of, path_of
-from tests.integrations.conftest import make_client, sandbox_transport, world  # noqa: F401 (fixtures)
-from tests.integrations.test_connections import live_webwork  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 live = pytest.mark.django_db(databases=["default", "sandbox"], transaction=True)
@@ -107,7 +105,7 @@ def finished_sync(workspace, *, minutes_ago=3):
 
 
 @live
-def test_signing_in_connects_the_workspaces_the_manager_may_manage(world, live_webwork, monkeypatch):  # noqa: F811
+def test_signing_in_connects_the_workspaces_the_manager_may_manage(world, live_webwork, monkeypatch):
     queued = []
     monkeypatch.setattr(orchestrator, "async_task", lambda *args, **kwargs: queued.append(args))
     browser = Client()
@@ -232,9 +230,9 @@ def test_the_counts_are_the_mirror_s_current_rows_of_this_workspace(signed_in, a
 
 
 def test_after_a_real_sync_the_card_says_up_to_date_and_the_counts_equal_the_sandbox(
-    world,  # noqa: F811
+    world,
     client,
-    make_client,  # noqa: F811
+    make_client,
     settings,
 ):
     settings.WEBWORK_HISTORY_DAYS = 2

@@ -3,7 +3,6 @@ rest, refreshed ahead of expiry once even when workers race, and the workspaces 
 
 import threading
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -28,37 +27,19 @@ from integrations.sandbox.models import AccessToken, Membership, RefreshToken
 from integrations.sandbox.models.accounts import Role
 from integrations.sandbox.oauth.services import (
     authorization_code_issue,
-    oauth_application_register,
     pkce_challenge,
 )
 from integrations.sandbox.tokens import personal_token_issue
 from integrations.webwork import errors
-from tests.integrations.conftest import make_user
+from tests.sandbox_world import CALLBACK, make_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 live = pytest.mark.django_db(databases=["default", "sandbox"], transaction=True)
 
-CALLBACK = "/auth/webwork/callback/"
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more-characters"
 
 
 # --- fixtures and helpers (also used by the dashboard's sign-in tests) ------------------------
-
-
-@pytest.fixture
-def live_webwork(live_server, settings):
-    """Clockroom configured against the sandbox served by a live server, over real HTTP, with the
-    sandbox's OAuth2 app for Clockroom registered at the exact callback URL."""
-    settings.WEBWORK_PUBLIC_BASE_URL = live_server.url
-    settings.WEBWORK_API_BASE_URL = f"{live_server.url}/sandbox/api/v2"
-    settings.WEBWORK_OAUTH_AUTHORIZE_URL = f"{live_server.url}/sandbox/oauth/authorize"
-    settings.WEBWORK_OAUTH_TOKEN_URL = f"{live_server.url}/sandbox/oauth/token"
-    application, secret = oauth_application_register(
-        name="Clockroom", redirect_uri=f"{live_server.url}{CALLBACK}"
-    )
-    settings.WEBWORK_OAUTH_CLIENT_ID = application.client_id
-    settings.WEBWORK_OAUTH_CLIENT_SECRET = secret
-    return SimpleNamespace(url=live_server.url, application=application, secret=secret)
 
 
 def signed_in(live_webwork, user):

@@ -23,8 +23,7 @@ from integrations.ratelimit import rate_limiter_for
 from integrations.sandbox.models import FaultSettings, Membership
 from integrations.sandbox.models.accounts import Role
 from integrations.sandbox.tokens import personal_token_issue
-
-from .conftest import SANDBOX_API
+from tests.sandbox_world import SANDBOX_API
 
 LIMIT = 8  # requests per window, the sandbox's and the client's alike
 WINDOW = 3  # seconds

@@ -19,7 +19,7 @@ from integrations.schedules import RETIRED, SCHEDULES, schedules_ensure
 from integrations.services.workspaces import workspace_sync_now
 from integrations.sync import orchestrator
 from integrations.sync.plan import sync_progress
-from tests.integrations.conftest import SANDBOX_API
+from tests.sandbox_world import SANDBOX_API
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 

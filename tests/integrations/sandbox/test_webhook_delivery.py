@@ -33,7 +33,7 @@ from integrations.sandbox.models import (
 )
 from integrations.sandbox.models.accounts import MemberStatus, Role
 from integrations.sandbox.tasks import deliver_webhook_task
-from tests.integrations.sandbox.conftest import make_user
+from tests.sandbox_world import make_user
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 

@@ -47,9 +47,9 @@ from tests.factories import (
     WorkspaceFactory,
     bulk,
 )
-from tests.integrations.conftest import SANDBOX_API
 from tests.integrations.convergence import CHECKS, assert_converged, differences
 from tests.integrations.helpers import faults_on_requests
+from tests.sandbox_world import SANDBOX_API
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 

@@ -15,8 +15,8 @@ from integrations.sync.members import sync_members
 from integrations.sync.projects import sync_projects
 from integrations.webwork.client import WebWorkClient
 from integrations.webwork.errors import ServerError
-from tests.integrations.conftest import SANDBOX_API
 from tests.integrations.convergence import assert_converged
+from tests.sandbox_world import SANDBOX_API
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 

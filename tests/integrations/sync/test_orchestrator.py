@@ -12,8 +12,8 @@ from integrations.sandbox import timekeeping
 from integrations.sandbox.tokens import access_token_issue
 from integrations.sync import orchestrator
 from integrations.sync.plan import STEP_KINDS, plan_build, sync_progress
-from tests.integrations.conftest import SANDBOX_API
 from tests.integrations.convergence import assert_converged
+from tests.sandbox_world import SANDBOX_API
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
