@@ -212,6 +212,15 @@ def read_object(client, path, workspace, params=None):
     return result.data
 
 
+def one_row(rows_of, workspace, payload):
+    """The mirror row of one answered `payload` as the sync builds it (`rows_of(workspace, payloads)`,
+    the resource's `<resource>_rows`), or None when the answer holds no object."""
+    if not isinstance(payload, dict) or payload.get("id") in (None, ""):
+        return None
+    rows = rows_of(workspace, [payload])
+    return rows[0] if rows else None
+
+
 def find_item(data, webwork_id):
     """The item with `webwork_id` in a list answer (or a single-object answer)."""
     items = data if isinstance(data, list) else [data]

@@ -7,14 +7,14 @@ on the project: one already there is why.
 """
 
 from ..models import Contract, Member, Project
-from ..sync.base import local_ids
-from ..sync.contracts import contract_row
+from ..sync.contracts import contract_rows
 from .base import (
     UNSET,
     InputErrors,
     ServiceError,
     created_object,
     object_delete,
+    one_row,
     own_row,
     read_object,
     record,
@@ -193,8 +193,4 @@ def _rate(value):
 
 
 def _row(workspace, payload):
-    return contract_row(
-        payload,
-        projects=local_ids(Project, workspace, [payload.get("project_id")]),
-        members=local_ids(Member, workspace, [payload.get("user_id")]),
-    )
+    return one_row(contract_rows, workspace, payload)

@@ -9,8 +9,7 @@ from datetime import date as date_type
 from decimal import Decimal, InvalidOperation
 
 from ..models import Expense, ExpenseCategory, Member, Project
-from ..sync.base import local_ids
-from ..sync.expenses import expense_row
+from ..sync.expenses import expense_rows
 from ..webwork.payloads import calendar_day, text
 from .base import (
     UNSET,
@@ -19,6 +18,7 @@ from .base import (
     created_object,
     find_item,
     object_delete,
+    one_row,
     own_row,
     read_object,
     record,
@@ -200,19 +200,4 @@ def _read(api, workspace, row):
 
 
 def _row(workspace, payload):
-    category_id = text(payload.get("category_id"))
-    categories = local_ids(ExpenseCategory, workspace, [category_id])
-    names = {}
-    if not category_id and payload.get("category"):
-        names = dict(
-            ExpenseCategory.objects.current()
-            .filter(workspace=workspace, name=text(payload.get("category")))
-            .values_list("name", "pk")
-        )
-    return expense_row(
-        payload,
-        members=local_ids(Member, workspace, [payload.get("user_id")]),
-        projects=local_ids(Project, workspace, [payload.get("project_id")]),
-        categories=categories,
-        category_names=names,
-    )
+    return one_row(expense_rows, workspace, payload)

@@ -3,10 +3,9 @@
 WebWork answers with `data: null`; the request is read again afterwards (GET /leaves?id=<id>).
 """
 
-from ..models import LeavePolicy, LeaveRequest, Member
-from ..sync.base import local_ids
-from ..sync.leaves import leave_request_row
-from .base import Decisions, Transition, bulk, find_item, read_object, required_text, service_client
+from ..models import LeaveRequest
+from ..sync.leaves import leave_request_rows
+from .base import Decisions, Transition, bulk, find_item, one_row, read_object, required_text, service_client
 
 REASON_REQUIRED = "Give a reason for the rejection; the member will see it."
 MOVED_ON = "This leave request is no longer pending (it is {status})."
@@ -48,13 +47,7 @@ def _read(api, workspace, row):
 
 
 def _row(workspace, payload):
-    if not isinstance(payload, dict):
-        return None
-    return leave_request_row(
-        payload,
-        members=local_ids(Member, workspace, [payload.get("user_id")]),
-        policies=local_ids(LeavePolicy, workspace, [payload.get("policy_id")]),
-    )
+    return one_row(leave_request_rows, workspace, payload)
 
 
 DECISIONS = Decisions(

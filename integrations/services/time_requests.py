@@ -4,12 +4,11 @@ WebWork answers with `data: null`; the request is read again afterwards
 (GET /time-requests/{id}, or the listing filtered by id around its start).
 """
 
-from ..models import Member, Project, Task, TimeRequest
-from ..sync.base import local_ids
-from ..sync.time_requests import time_request_fetch_one, time_request_row
+from ..models import TimeRequest
+from ..sync.time_requests import time_request_fetch_one, time_request_rows
 from ..webwork import errors
 from ..webwork.payloads import zone
-from .base import Decisions, Transition, bulk, context, required_text, service_client
+from .base import Decisions, Transition, bulk, context, one_row, required_text, service_client
 
 COMMENT_REQUIRED = "Give a reason for the rejection; the member will see it."
 MOVED_ON = "This time request is no longer pending (it is {status})."
@@ -63,14 +62,7 @@ def _read(api, workspace, row):
 
 
 def _row(workspace, payload):
-    if not isinstance(payload, dict):
-        return None
-    return time_request_row(
-        payload,
-        members=local_ids(Member, workspace, [payload.get("user_id")]),
-        projects=local_ids(Project, workspace, [payload.get("project_id")]),
-        tasks=local_ids(Task, workspace, [payload.get("task_id")]),
-    )
+    return one_row(time_request_rows, workspace, payload)
 
 
 DECISIONS = Decisions(

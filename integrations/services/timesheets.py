@@ -7,9 +7,8 @@ from the week's listing of approved timesheets, when that costs fewer requests t
 
 from collections import defaultdict
 
-from ..models import Member, Timesheet
-from ..sync.base import local_ids
-from ..sync.timesheets import timesheet_fetch_one, timesheet_row, timesheet_status
+from ..models import Timesheet
+from ..sync.timesheets import timesheet_fetch_one, timesheet_rows, timesheet_status
 from ..webwork import errors
 from .base import (
     BulkResult,
@@ -17,6 +16,7 @@ from .base import (
     ServiceError,
     Transition,
     context,
+    one_row,
     own_row,
     required_text,
     service_client,
@@ -114,11 +114,7 @@ def _fetch(ctx, webwork_id):
 
 
 def _row(workspace, payload):
-    if not isinstance(payload, dict):
-        return None
-    member = payload.get("member") if isinstance(payload.get("member"), dict) else {}
-    members = local_ids(Member, workspace, [payload.get("user_id") or member.get("id")])
-    return timesheet_row(payload, members=members)
+    return one_row(timesheet_rows, workspace, payload)
 
 
 def _read_many(ctx, rows):

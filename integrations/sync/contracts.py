@@ -37,12 +37,17 @@ def contract_row(payload, *, projects=None, members=None):
     }
 
 
+def contract_rows(workspace, payloads):
+    """The Contract rows of `payloads` (objects with an id), projects and members resolved from the
+    mirror. Used by the sync and the services alike."""
+    projects = local_ids(Project, workspace, {p.get("project_id") for p in payloads})
+    members = local_ids(Member, workspace, {p.get("user_id") for p in payloads})
+    return [contract_row(p, projects=projects, members=members) for p in payloads]
+
+
 def sync_contracts(ctx: SyncContext):
     with resource_run(ctx, "contracts") as stats:
         payloads = with_ids(fetch_all(ctx, "contracts", stats=stats))
-        projects = local_ids(Project, ctx.workspace, {p.get("project_id") for p in payloads})
-        members = local_ids(Member, ctx.workspace, {p.get("user_id") for p in payloads})
-        rows = [contract_row(p, projects=projects, members=members) for p in payloads]
-        replace_all(Contract, ctx, rows, stats)
+        replace_all(Contract, ctx, contract_rows(ctx.workspace, payloads), stats)
         links_resolve(ctx.workspace, Contract)
     return stats

@@ -112,19 +112,22 @@ def sync_expenses(ctx: SyncContext, date_from=None, date_to=None):
         payloads = with_ids(fetch_all(ctx, "expenses", params, stats=stats))
         if ranged:
             payloads += reread_unlisted(ctx, Expense, payloads, fetch_by_id(ctx, "expenses", stats), **scope)
-        replace_all(Expense, ctx, _rows(ctx, payloads), stats, **scope)
+        replace_all(Expense, ctx, expense_rows(ctx.workspace, payloads), stats, **scope)
     return stats
 
 
-def _rows(ctx, payloads):
-    members = local_ids(Member, ctx.workspace, {p.get("user_id") for p in payloads})
-    projects = local_ids(Project, ctx.workspace, {p.get("project_id") for p in payloads})
-    categories = local_ids(ExpenseCategory, ctx.workspace, {p.get("category_id") for p in payloads})
+def expense_rows(workspace, payloads):
+    """The Expense rows of `payloads` (objects with an id), members, projects and categories
+    resolved from the mirror (a category by name when the answer gives no id). Used by the sync and
+    the services alike."""
+    members = local_ids(Member, workspace, {p.get("user_id") for p in payloads})
+    projects = local_ids(Project, workspace, {p.get("project_id") for p in payloads})
+    categories = local_ids(ExpenseCategory, workspace, {p.get("category_id") for p in payloads})
     names = {text(p.get("category")) for p in payloads if not p.get("category_id") and p.get("category")}
     category_names = (
         dict(
             ExpenseCategory.objects.current()
-            .filter(workspace=ctx.workspace, name__in=names)
+            .filter(workspace=workspace, name__in=names)
             .values_list("name", "pk")
         )
         if names

@@ -79,6 +79,14 @@ def leave_request_row(payload, *, members=None, policies=None):
     }
 
 
+def leave_request_rows(workspace, payloads):
+    """The LeaveRequest rows of `payloads` (objects with an id), members and policies resolved from
+    the mirror. Used by the sync and the services alike."""
+    members = local_ids(Member, workspace, {p.get("user_id") for p in payloads})
+    policies = local_ids(LeavePolicy, workspace, {p.get("policy_id") for p in payloads})
+    return [leave_request_row(p, members=members, policies=policies) for p in payloads]
+
+
 def sync_leave_requests(ctx: SyncContext, status=None, date_from=None, date_to=None):
     """Every leave request, or those of a status and/or overlapping [date_from, date_to]."""
     date_from, date_to = calendar_day(date_from), calendar_day(date_to)
@@ -97,10 +105,7 @@ def sync_leave_requests(ctx: SyncContext, status=None, date_from=None, date_to=N
             payloads += reread_unlisted(
                 ctx, LeaveRequest, payloads, fetch_by_id(ctx, "leaves", stats), **scope
             )
-        members = local_ids(Member, ctx.workspace, {p.get("user_id") for p in payloads})
-        policies = local_ids(LeavePolicy, ctx.workspace, {p.get("policy_id") for p in payloads})
-        rows = [leave_request_row(p, members=members, policies=policies) for p in payloads]
-        replace_all(LeaveRequest, ctx, rows, stats, **scope)
+        replace_all(LeaveRequest, ctx, leave_request_rows(ctx.workspace, payloads), stats, **scope)
     return stats
 
 

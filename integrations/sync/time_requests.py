@@ -52,12 +52,14 @@ def time_request_row(payload, *, members=None, projects=None, tasks=None):
     }
 
 
-def _rows(ctx, payloads):
+def time_request_rows(workspace, payloads):
+    """The TimeRequest rows of `payloads`, members, projects and tasks resolved from the mirror;
+    items that cannot be stored are left out. Used by the sync and the services alike."""
     payloads = [p for p in payloads if isinstance(p, dict)]
     refs = {
-        "members": local_ids(Member, ctx.workspace, (p.get("user_id") for p in payloads)),
-        "projects": local_ids(Project, ctx.workspace, (p.get("project_id") for p in payloads)),
-        "tasks": local_ids(Task, ctx.workspace, (p.get("task_id") for p in payloads)),
+        "members": local_ids(Member, workspace, (p.get("user_id") for p in payloads)),
+        "projects": local_ids(Project, workspace, (p.get("project_id") for p in payloads)),
+        "tasks": local_ids(Task, workspace, (p.get("task_id") for p in payloads)),
     }
     rows = (time_request_row(payload, **refs) for payload in payloads)
     return [row for row in rows if row is not None]
@@ -146,6 +148,11 @@ def sync_time_requests(ctx: SyncContext, status=None, date_from=None, date_to=No
 
         payloads += reread_unlisted(ctx, TimeRequest, payloads, fetch_one, scope)
         replace_all(
-            TimeRequest, ctx, _rows(ctx, payloads), stats, scope, seen=(str(p["id"]) for p in payloads)
+            TimeRequest,
+            ctx,
+            time_request_rows(ctx.workspace, payloads),
+            stats,
+            scope,
+            seen=(str(p["id"]) for p in payloads),
         )
     return stats

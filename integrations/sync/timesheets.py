@@ -68,9 +68,11 @@ def _user_ids(payloads):
         yield payload.get("user_id") or member.get("id")
 
 
-def _rows(ctx, payloads):
+def timesheet_rows(workspace, payloads):
+    """The Timesheet rows of `payloads`, members resolved from the mirror (one query); items that
+    cannot be stored are left out. Used by the sync and the services alike."""
     payloads = [p for p in payloads if isinstance(p, dict)]
-    members = local_ids(Member, ctx.workspace, _user_ids(payloads))
+    members = local_ids(Member, workspace, _user_ids(payloads))
     rows = (timesheet_row(payload, members=members) for payload in payloads)
     return [row for row in rows if row is not None]
 
@@ -125,5 +127,12 @@ def sync_timesheets(ctx: SyncContext, status=None, date_from=None, date_to=None)
             payloads += reread_unlisted(
                 ctx, Timesheet, payloads, lambda row: timesheet_fetch_one(ctx, row.webwork_id), scope
             )
-        replace_all(Timesheet, ctx, _rows(ctx, payloads), stats, scope, seen=(str(p["id"]) for p in payloads))
+        replace_all(
+            Timesheet,
+            ctx,
+            timesheet_rows(ctx.workspace, payloads),
+            stats,
+            scope,
+            seen=(str(p["id"]) for p in payloads),
+        )
     return stats
