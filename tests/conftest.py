@@ -1,12 +1,9 @@
 import os
 from types import SimpleNamespace
 
-import httpx
 import pytest
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 
+from integrations.bench.environment import in_process_transport
 from integrations.sandbox.models import Membership, Workspace
 from integrations.sandbox.models.accounts import Role
 from integrations.sandbox.oauth.services import oauth_application_register
@@ -101,15 +98,11 @@ def sandbox_transport():
     """Real HTTP semantics, in process: httpx speaks WSGI to this Django, which serves the sandbox.
 
     As Django's test client does, requests keep the test's database connections open (a
-    request otherwise closes them at its end, and with them the test's transaction).
+    request otherwise closes them at its end, and with them the test's transaction). The same
+    harness the benchmarks use.
     """
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield httpx.WSGITransport(app=get_wsgi_application())
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    with in_process_transport() as transport:
+        yield transport
 
 
 @pytest.fixture
