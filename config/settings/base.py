@@ -6,6 +6,7 @@ settings, `WEBWORK_` for the WebWork integration, bare names for services
 default: SQLite under `var/`, the django-q2 ORM broker, and the WebWork sandbox.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -15,11 +16,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-# Real environment variables win over both files. `var/sandbox.env` is written
-# by `make demo` (the sandbox's OAuth app for Clockroom) and read last.
-for env_file in (BASE_DIR / ".env", VAR_DIR / "sandbox.env"):
-    if env_file.is_file():
-        env.read_env(env_file, overwrite=False)
+# Real environment variables win over both files. `.env` (git-ignored; `make demo` writes
+# one with DJANGO_DEBUG=1 when there is none) is read first; `var/sandbox.env` is written
+# by `make demo` (the sandbox's OAuth app for Clockroom) and read last. DJANGO_ENV_FILE
+# names another file to read instead of `.env`; set empty, no file is read at all (the
+# test settings do that, so a developer's files never change a test run).
+ENV_FILE = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    for env_file in (Path(ENV_FILE), VAR_DIR / "sandbox.env"):
+        if env_file.is_file():
+            env.read_env(env_file, overwrite=False)
 
 # --- Core -------------------------------------------------------------------
 
@@ -51,6 +57,8 @@ INSTALLED_APPS = [
     "integrations",
     "integrations.sandbox",
     "dashboard",
+    # The project's own: creates the database cache's table after `migrate` (config/apps.py).
+    "config.apps.ClockroomConfig",
 ]
 
 MIDDLEWARE = [
@@ -102,17 +110,19 @@ SQLITE_OPTIONS = {
 
 
 def database_config(url_variable, sqlite_path):
-    """A DATABASES entry from `url_variable`, or a tuned SQLite file."""
+    """A DATABASES entry from `url_variable`, or the SQLite file at `sqlite_path`.
+
+    Every SQLite database gets SQLITE_OPTIONS, however it is named (`sqlite:///...` URLs
+    too); options given in the URL's query string win over them."""
     # Connections are kept between requests (opening one costs more than a webhook delivery).
     persistent = {"CONN_MAX_AGE": env.int("DJANGO_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True}
     if env.str(url_variable, default=""):
-        return {**persistent, **env.db_url(url_variable)}
-    return {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": sqlite_path,
-        "OPTIONS": dict(SQLITE_OPTIONS),
-        **persistent,
-    }
+        config = {**persistent, **env.db_url(url_variable)}
+    else:
+        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": sqlite_path, **persistent}
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+    return config
 
 
 DATABASES = {
@@ -248,7 +258,10 @@ LOGGING = {
 # at WebWork and sets the OAuth client id and secret.
 
 WEBWORK_SANDBOX = env.bool("WEBWORK_SANDBOX", default=DEBUG)
-WEBWORK_PUBLIC_BASE_URL = env.str("WEBWORK_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# The port `make demo` (manage.py rundemo) serves on; a local run's public address follows it,
+# so the OAuth redirect, the webhooks and the sandbox's URLs are right on any port.
+PORT = env.int("PORT", default=8000)
+WEBWORK_PUBLIC_BASE_URL = env.str("WEBWORK_PUBLIC_BASE_URL", default=f"http://127.0.0.1:{PORT}")
 WEBWORK_API_BASE_URL = env.str("WEBWORK_API_BASE_URL", default=f"{WEBWORK_PUBLIC_BASE_URL}/sandbox/api/v2")
 WEBWORK_OAUTH_AUTHORIZE_URL = env.str(
     "WEBWORK_OAUTH_AUTHORIZE_URL", default=f"{WEBWORK_PUBLIC_BASE_URL}/sandbox/oauth/authorize"

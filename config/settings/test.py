@@ -2,6 +2,9 @@
 
 import os
 
+# Deterministic: no `.env` or `var/sandbox.env` is read (a developer's DJANGO_DEBUG=1, database
+# or OAuth app never reaches a test run); only the real environment counts, as in CI.
+os.environ["DJANGO_ENV_FILE"] = ""
 os.environ.setdefault(
     "DJANGO_SECRET_KEY", "test-secret-key-that-is-long-enough-and-random-looking-3f9a8c1d7e"
 )
