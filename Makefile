@@ -50,10 +50,12 @@ demo: .env migrate
 	$(PY) manage.py sandbox_prepare
 	$(PY) manage.py rundemo
 
-# Lint, migrations in step with the models, and the whole suite (browser tests included).
+# Lint, the import layers (pyproject.toml), migrations in step with the models, and the whole
+# suite (browser tests included).
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
 test: $(VENV)/.dev | var
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
