@@ -42,6 +42,12 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+# The WebWork emulator (integrations/sandbox, mounted at /sandbox/) and the benchmarks that run
+# against it exist only where they are wanted: the demo (DEBUG), tests, CI and benchmarks. A
+# deployment carries neither their apps, their database, their admin nor their commands unless
+# WEBWORK_SANDBOX=1.
+WEBWORK_SANDBOX = env.bool("WEBWORK_SANDBOX", default=DEBUG)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -55,11 +61,12 @@ INSTALLED_APPS = [
     "template_partials",
     "django_q",
     "integrations",
-    "integrations.sandbox",
     "dashboard",
     # The project's own: creates the database cache's table after `migrate` (config/apps.py).
     "config.apps.ClockroomConfig",
 ]
+if WEBWORK_SANDBOX:
+    INSTALLED_APPS += ["integrations.sandbox", "integrations.bench"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -127,11 +134,13 @@ def database_config(url_variable, sqlite_path):
 
 DATABASES = {
     "default": database_config("DATABASE_URL", VAR_DIR / "clockroom.sqlite3"),
+}
+DATABASE_ROUTERS = []
+if WEBWORK_SANDBOX:
     # The WebWork sandbox keeps its state apart, so mirror code can never read
     # sandbox tables: see integrations.sandbox.routers.
-    "sandbox": database_config("SANDBOX_DATABASE_URL", VAR_DIR / "sandbox.sqlite3"),
-}
-DATABASE_ROUTERS = ["integrations.sandbox.routers.SandboxRouter"]
+    DATABASES["sandbox"] = database_config("SANDBOX_DATABASE_URL", VAR_DIR / "sandbox.sqlite3")
+    DATABASE_ROUTERS = ["integrations.sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and queue --------------------------------------------------------
@@ -257,7 +266,6 @@ LOGGING = {
 # deployment unless WEBWORK_SANDBOX=1. A real deployment points the URLs below
 # at WebWork and sets the OAuth client id and secret.
 
-WEBWORK_SANDBOX = env.bool("WEBWORK_SANDBOX", default=DEBUG)
 # The port `make demo` (manage.py rundemo) serves on; a local run's public address follows it,
 # so the OAuth redirect, the webhooks and the sandbox's URLs are right on any port.
 PORT = env.int("PORT", default=8000)

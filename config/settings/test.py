@@ -5,6 +5,8 @@ import os
 # Deterministic: no `.env` or `var/sandbox.env` is read (a developer's DJANGO_DEBUG=1, database
 # or OAuth app never reaches a test run); only the real environment counts, as in CI.
 os.environ["DJANGO_ENV_FILE"] = ""
+# The suite talks to the embedded WebWork sandbox (its app, database and commands).
+os.environ["WEBWORK_SANDBOX"] = "1"
 os.environ.setdefault(
     "DJANGO_SECRET_KEY", "test-secret-key-that-is-long-enough-and-random-looking-3f9a8c1d7e"
 )
@@ -36,5 +38,4 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
-WEBWORK_SANDBOX = True
 SANDBOX_RATE_LIMIT_PER_MINUTE = 100_000

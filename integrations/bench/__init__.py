@@ -1,4 +1,5 @@
-"""The benchmarks of `python manage.py bench` (see docs/performance.md).
+"""The benchmarks of `python manage.py bench` (see docs/performance.md): a development app,
+installed only with the WebWork sandbox (WEBWORK_SANDBOX), never in a deployment.
 
 * sync.py: a full first sync of a seeded sandbox workspace, the plan's request count beside the
   requests made, 429s, the naive plan's cost, and a convergence summary.

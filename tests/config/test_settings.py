@@ -1,5 +1,6 @@
 """Settings load for the test suite and for a production environment."""
 
+import json
 import os
 import subprocess
 import sys
@@ -61,6 +62,52 @@ def test_production_settings_switch_the_sandbox_off_unless_asked():
     on = run_manage("shell", "-v", "0", "-c", code, env_overrides={**PRODUCTION_ENV, "WEBWORK_SANDBOX": "1"})
     assert off.stdout.strip() == "False", off.stderr
     assert on.stdout.strip() == "True", on.stderr
+
+
+def test_a_deployment_carries_no_emulator_its_models_urls_or_commands():
+    """With the sandbox off (a deployment's default), the emulator and the benchmarks are not
+    there at all: no app, no database, no admin pages, no URL, no command."""
+    code = (
+        "import json\n"
+        "from django.apps import apps\n"
+        "from django.conf import settings\n"
+        "from django.contrib import admin\n"
+        "from django.core.management import get_commands\n"
+        "from django.urls import Resolver404, resolve\n"
+        "try:\n"
+        "    resolve('/sandbox/api/v2/members')\n"
+        "    sandbox_url = True\n"
+        "except Resolver404:\n"
+        "    sandbox_url = False\n"
+        "print(json.dumps({\n"
+        "    'apps': sorted(c.name for c in apps.get_app_configs()),\n"
+        "    'databases': sorted(settings.DATABASES),\n"
+        "    'routers': settings.DATABASE_ROUTERS,\n"
+        "    'admin': sorted({m._meta.app_label for m in admin.site._registry}),\n"
+        "    'commands': sorted(get_commands()),\n"
+        "    'sandbox_url': sandbox_url,\n"
+        "}))\n"
+    )
+    off = run_manage("shell", "-v", "0", "-c", code, env_overrides=PRODUCTION_ENV)
+    assert off.returncode == 0, off.stderr
+    found = json.loads(off.stdout)
+    assert "integrations" in found["apps"]
+    assert not [
+        name for name in found["apps"] if name.startswith(("integrations.sandbox", "integrations.bench"))
+    ]
+    assert (found["databases"], found["routers"]) == (["default"], [])
+    assert "sandbox" not in found["admin"]
+    assert "integrations" in found["admin"]
+    assert not [c for c in found["commands"] if c.startswith("sandbox_") or c == "bench"]
+    assert {"webwork_sync", "webwork_connect", "rotate_token_keys"} <= set(found["commands"])
+    assert found["sandbox_url"] is False
+
+    on = run_manage("shell", "-v", "0", "-c", code, env_overrides={**PRODUCTION_ENV, "WEBWORK_SANDBOX": "1"})
+    found = json.loads(on.stdout)
+    assert {"integrations.sandbox", "integrations.bench"} <= set(found["apps"])
+    assert found["databases"] == ["default", "sandbox"]
+    assert {"sandbox_seed", "sandbox_prepare", "bench"} <= set(found["commands"])
+    assert found["sandbox_url"] is True
 
 
 def test_sqlite_default_is_tuned_for_concurrent_writers():
