@@ -64,12 +64,11 @@ class Identity:
 # --- Creating connections --------------------------------------------------------------------
 
 
-def connection_from_oauth(*, token: oauth.TokenSet, client_kwargs=None) -> Connection:
+def connection_from_oauth(*, token: oauth.TokenSet) -> Connection:
     """The connection of whoever signed in: their Django user ("webwork-<id>", or the user who
     already holds this WebWork account's connection), tokens, and workspace accesses."""
     return _connection_create(
         access_token=token.access_token,
-        client_kwargs=client_kwargs,
         kind=Connection.Kind.OAUTH,
         refresh_token=token.refresh_token or "",
         expires_in=token.expires_in,
@@ -77,7 +76,7 @@ def connection_from_oauth(*, token: oauth.TokenSet, client_kwargs=None) -> Conne
     )
 
 
-def connection_from_personal_token(*, token, user=None, client_kwargs=None) -> Connection:
+def connection_from_personal_token(*, token, user=None) -> Connection:
     """A connection from a personal access token (no refresh token; WebWork keeps it 6 months).
 
     `user`: the Django user to hold it; by default "webwork-<id>". Raises errors.AuthError when
@@ -88,7 +87,6 @@ def connection_from_personal_token(*, token, user=None, client_kwargs=None) -> C
         raise errors.AuthError("The personal access token is empty.")
     return _connection_create(
         access_token=token,
-        client_kwargs=client_kwargs,
         kind=Connection.Kind.PERSONAL,
         refresh_token="",
         expires_in=None,
@@ -97,20 +95,20 @@ def connection_from_personal_token(*, token, user=None, client_kwargs=None) -> C
     )
 
 
-def _connection_create(*, access_token, client_kwargs, **stored):
+def _connection_create(*, access_token, **stored):
     """Ask WebWork whose token it is, then store the connection (`stored`: the rest of
     `_connection_store`'s arguments) and the accesses its /workspaces answer gives."""
-    identity = _identity_fetch(access_token, client_kwargs=client_kwargs)
+    identity = _identity_fetch(access_token)
     connection = _connection_store(identity=identity, access_token=access_token, **stored)
     workspace_access_refresh(connection, memberships=identity.memberships)
     return connection
 
 
-def _identity_fetch(access_token, *, client_kwargs=None) -> Identity:
+def _identity_fetch(access_token) -> Identity:
     """Whose token this is: GET /workspaces names the user in each membership; their email comes
     from GET /members/{id} in a workspace they manage (members of other roles may not ask)."""
     # The first request goes out before we know whose budget it spends; the rest use that budget.
-    with WebWorkClient(get_token=lambda: access_token, **(client_kwargs or {})) as client:
+    with WebWorkClient(get_token=lambda: access_token) as client:
         memberships = _memberships(client)
         user_ids = [integer(m.get("user_id")) for m in memberships]
         user_ids = [user_id for user_id in user_ids if user_id]
@@ -281,10 +279,9 @@ def _mark_needs_sign_in(connection, reason):
     return errors.AuthError(connection.last_error, status=401)
 
 
-def connection_client(connection, **client_kwargs) -> WebWorkClient:
+def connection_client(connection) -> WebWorkClient:
     """A WebWorkClient acting as `connection`'s user: refreshes ahead of expiry, refreshes once on a
-    401, and waits its turn in the user's rate limit shared by every process.
-    `client_kwargs` go to WebWorkClient (base_url, transport, sleep ...)."""
+    401, and waits its turn in the user's rate limit shared by every process."""
 
     def get_token():
         if connection.needs_sign_in:
@@ -297,8 +294,9 @@ def connection_client(connection, **client_kwargs) -> WebWorkClient:
         connection_refresh(connection, rejected_token=connection.access_token)
         return connection.access_token
 
-    client_kwargs.setdefault("limiter", rate_limiter_for(connection.webwork_user_id))
-    return WebWorkClient(get_token=get_token, refresh_token=refresh_token, **client_kwargs)
+    return WebWorkClient(
+        get_token=get_token, refresh_token=refresh_token, limiter=rate_limiter_for(connection.webwork_user_id)
+    )
 
 
 def workspace_connection(workspace) -> Connection:
@@ -322,9 +320,9 @@ def workspace_connection(workspace) -> Connection:
     return fallback
 
 
-def workspace_client(workspace, **client_kwargs) -> WebWorkClient:
+def workspace_client(workspace) -> WebWorkClient:
     """A client for `workspace`'s syncs and writes (see `workspace_connection`)."""
-    return connection_client(workspace_connection(workspace), **client_kwargs)
+    return connection_client(workspace_connection(workspace))
 
 
 # --- Workspace access ----------------------------------------------------------------------
@@ -338,7 +336,7 @@ def _can_manage(membership):
     )
 
 
-def workspace_access_refresh(connection, *, memberships=None, client_kwargs=None):
+def workspace_access_refresh(connection, *, memberships=None):
     """Which workspaces `connection`'s user may open, as WebWork says now.
 
     Creates or updates a Workspace and a WorkspaceAccess for every workspace GET /workspaces lists
@@ -346,7 +344,7 @@ def workspace_access_refresh(connection, *, memberships=None, client_kwargs=None
     `memberships`: the /workspaces items when the caller already has them. Returns the accesses.
     """
     if memberships is None:
-        with connection_client(connection, **(client_kwargs or {})) as client:
+        with connection_client(connection) as client:
             memberships = _memberships(client)
     return _workspace_accesses_store(connection=connection, memberships=memberships)
 
@@ -426,8 +424,8 @@ def connection_sign_in_start() -> oauth.AuthorizationStart:
     return oauth.authorization_start()
 
 
-def connection_from_oauth_code(*, code, code_verifier, client_kwargs=None) -> Connection:
+def connection_from_oauth_code(*, code, code_verifier) -> Connection:
     """Finish the sign-in: exchange the callback's code, then store the connection and accesses.
     Raises oauth.OAuthError (OAuthGrantError for an expired or reused code) or errors.WebWorkError."""
     token = oauth.token_exchange(code=code, code_verifier=code_verifier)
-    return connection_from_oauth(token=token, client_kwargs=client_kwargs)
+    return connection_from_oauth(token=token)

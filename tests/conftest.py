@@ -100,15 +100,12 @@ def sandbox_transport():
     As Django's test client does, requests keep the test's database connections open (a
     request otherwise closes them at its end, and with them the test's transaction). The same
     harness the benchmarks use.
+
+    Every WebWorkClient made meanwhile, Clockroom's own included, takes this transport: the one
+    seam for the wire (WEBWORK_HTTP_TRANSPORT). A test wraps it by setting that setting.
     """
-    with in_process_transport() as transport:
+    with in_process_transport(SANDBOX_API) as transport:
         yield transport
-
-
-@pytest.fixture
-def wsgi(sandbox_transport):
-    """Client settings that reach the sandbox in process (real HTTP semantics, over WSGI)."""
-    return {"base_url": SANDBOX_API, "transport": sandbox_transport, "sleep": lambda seconds: None}
 
 
 @pytest.fixture
@@ -120,7 +117,7 @@ def make_client(sandbox_transport):
         raw, _ = access_token_issue(user=user)
         kwargs.setdefault("get_token", lambda: raw)
         kwargs.setdefault("sleep", lambda seconds: None)
-        client = WebWorkClient(base_url=SANDBOX_API, transport=sandbox_transport, **kwargs)
+        client = WebWorkClient(**kwargs)
         clients.append(client)
         return client
 

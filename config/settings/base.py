@@ -280,6 +280,11 @@ WEBWORK_OAUTH_TOKEN_URL = env.str(
 WEBWORK_OAUTH_CLIENT_ID = env.str("WEBWORK_OAUTH_CLIENT_ID", default="")
 WEBWORK_OAUTH_CLIENT_SECRET = env.str("WEBWORK_OAUTH_CLIENT_SECRET", default="")
 WEBWORK_RATE_LIMIT_PER_MINUTE = env.int("WEBWORK_RATE_LIMIT_PER_MINUTE", default=60)
+# The first wait before a retry (doubling, at most 30 s) after a 5xx or a timeout.
+WEBWORK_HTTP_BACKOFF_SECONDS = env.float("WEBWORK_HTTP_BACKOFF_SECONDS", default=0.5)
+# How every WebWorkClient reaches WebWork: None, the network. Not an environment variable: the
+# tests and the benchmarks set an in-process transport into the sandbox here.
+WEBWORK_HTTP_TRANSPORT = None
 # The window that limit counts in (seconds). 60 against WebWork; benchmarks and tests shorten it.
 WEBWORK_RATE_LIMIT_PERIOD_SECONDS = env.int("WEBWORK_RATE_LIMIT_PERIOD_SECONDS", default=60)
 # How far back a full sync mirrors time entries (days; WebWork's timeline reaches a year back).

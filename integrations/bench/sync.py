@@ -40,7 +40,7 @@ from ..schedules import SCHEDULES
 from ..services.workspaces import workspace_connect
 from ..sync import orchestrator
 from ..sync.plan import recent_days
-from .environment import SANDBOX_API, sandbox_required
+from .environment import sandbox_required
 from .report import Table, load_average
 
 MADE_PER_PLANNED = 1.05
@@ -58,7 +58,7 @@ class World:
 
     def client(self):
         """A client as the syncs get it: the workspace's connection, its user's shared limiter."""
-        return workspace_client(self.workspace, transport=self.transport, base_url=SANDBOX_API)
+        return workspace_client(self.workspace)
 
 
 def world_prepare(*, scale, seed, transport, say):
@@ -72,14 +72,12 @@ def world_prepare(*, scale, seed, transport, say):
     say(f"  seeded in {time.monotonic() - started:.1f} s")
     target = sandbox_side.first_workspace()
     token = sandbox_side.personal_token(target.owner_email)
-    client_kwargs = {"transport": transport, "base_url": SANDBOX_API}
-    connection = connection_from_personal_token(token=token, client_kwargs=client_kwargs)
+    connection = connection_from_personal_token(token=token)
     # As `webwork_connect` does: registers the webhook and queues a first sync (no worker runs it
     # here; the bench runs the sync itself).
     workspace = workspace_connect(
         workspace=Workspace.objects.get(webwork_id=target.webwork_id),
         connection=connection,
-        client_kwargs=client_kwargs,
     )
     # Connecting asks WebWork whose token it is before it knows whose budget to spend: one request
     # our limiter never counted. Let the window it opened close before measuring.

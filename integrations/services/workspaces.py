@@ -35,30 +35,30 @@ WEBHOOK_NOT_REMOVED = (
 )
 
 
-def workspace_connect(*, workspace, connection, client_kwargs=None) -> Workspace:
+def workspace_connect(*, workspace, connection) -> Workspace:
     """Connect `workspace` through `connection` (a manager's): idempotent. Returns the workspace.
 
     Sets the workspace's sync connection when it has none (or one WebWork no longer accepts), marks
     it connected, registers its webhook and queues its first sync once the connecting transaction
     commits. A workspace already connected whose first sync is queued, running or done gets no
-    second one. `client_kwargs` go to the WebWork client (base_url, transport ...).
+    second one.
     """
-    workspace, _changed = _connect(workspace, connection, client_kwargs)
+    workspace, _changed = _connect(workspace, connection)
     return workspace
 
 
-def _connect(workspace, connection, client_kwargs):
+def _connect(workspace, connection):
     """workspace_connect; also says whether it connected the workspace or queued its first sync now."""
-    webhook_error = _webhook_register(workspace, connection, client_kwargs)
+    webhook_error = _webhook_register(workspace, connection)
     return _workspace_connected_store(workspace=workspace, connection=connection, webhook_error=webhook_error)
 
 
-def _webhook_register(workspace, connection, client_kwargs):
+def _webhook_register(workspace, connection):
     """Register the webhook; returns why it failed, or "" when it is registered."""
     from ..webhooks.registration import webhook_register
 
     try:
-        with connection_client(connection, **(client_kwargs or {})) as client:
+        with connection_client(connection) as client:
             webhook_register(workspace, client)
     except Exception as exc:  # a webhook never blocks the connect; the reason is shown on the pages
         logger.warning("Could not register the webhook of workspace %s: %s", workspace.pk, exc, exc_info=True)
@@ -102,7 +102,7 @@ def _first_sync_missing(workspace, state):
     return not orchestrator.sync_is_running(workspace) and state.waiting() is None
 
 
-def workspace_disconnect(*, workspace, actor, client_kwargs=None) -> Workspace:
+def workspace_disconnect(*, workspace, actor) -> Workspace:
     """Stop keeping `workspace` in sync: remove its webhook at WebWork and take it off the schedules.
     Its mirror is kept as it was; connecting again resumes the syncs. Idempotent. `actor`: the
     Clockroom user who disconnected it (recorded in the audit log)."""
@@ -110,7 +110,7 @@ def workspace_disconnect(*, workspace, actor, client_kwargs=None) -> Workspace:
 
     problem = ""
     try:
-        with connection_client(workspace_connection(workspace), **(client_kwargs or {})) as client:
+        with connection_client(workspace_connection(workspace)) as client:
             webhook_unregister(workspace, client)
     except Exception as exc:  # WebWork unreachable or the sign-in gone: disconnect all the same
         logger.warning("Could not remove the webhook of workspace %s: %s", workspace.pk, exc, exc_info=True)
@@ -145,7 +145,7 @@ def _workspace_disconnected_store(*, workspace, actor, problem):
     return workspace
 
 
-def connection_workspaces_connect(*, connection, client_kwargs=None) -> list[Workspace]:
+def connection_workspaces_connect(*, connection) -> list[Workspace]:
     """Connect every workspace `connection`'s user manages that is not connected yet, has no working
     sync connection, or has no finished first sync (e.g. it stopped when a sign-in expired). A
     workspace a manager disconnected stays disconnected. Returns the workspaces connected now or
@@ -172,7 +172,7 @@ def connection_workspaces_connect(*, connection, client_kwargs=None) -> list[Wor
             and state.first_sync_ran_at is not None
         ):
             continue
-        workspace, changed = _connect(workspace, connection, client_kwargs)
+        workspace, changed = _connect(workspace, connection)
         if changed:
             connected.append(workspace)
     return connected

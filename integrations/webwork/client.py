@@ -82,20 +82,18 @@ class WebWorkClient:
         get_token: Callable[[], str],
         refresh_token: Callable[[], str] | None = None,
         limiter=None,
-        base_url: str | None = None,
-        transport: httpx.BaseTransport | None = None,
         timeout: float = 20.0,
         max_retries: int = 4,
-        backoff_base: float = 0.5,
+        backoff_base: float | None = None,
         backoff_cap: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self._get_token = get_token
         self._refresh_token = refresh_token
         self.limiter = limiter or NoLimit()
-        self.base_url = (base_url or settings.WEBWORK_API_BASE_URL).rstrip("/") + "/"
+        self.base_url = settings.WEBWORK_API_BASE_URL.rstrip("/") + "/"
         self.max_retries = max_retries
-        self.backoff_base = backoff_base
+        self.backoff_base = settings.WEBWORK_HTTP_BACKOFF_SECONDS if backoff_base is None else backoff_base
         self.backoff_cap = backoff_cap
         self.sleep = sleep
         self.requests_made = 0
@@ -104,7 +102,9 @@ class WebWorkClient:
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            transport=transport,
+            # The one seam for the wire: None reaches WebWork over the network; the tests and the
+            # benchmarks set an in-process transport into the sandbox (WEBWORK_HTTP_TRANSPORT).
+            transport=settings.WEBWORK_HTTP_TRANSPORT,
             follow_redirects=False,
             headers={"Accept": "application/json", "User-Agent": "Clockroom/1.0"},
         )

@@ -248,26 +248,26 @@ def test_a_401_refreshes_once_and_retries_once(world, live_webwork):
 # --- personal access tokens ------------------------------------------------------------------
 
 
-def test_a_personal_token_becomes_a_connection_without_refresh(world, wsgi):
+def test_a_personal_token_becomes_a_connection_without_refresh(world, sandbox_transport):
     raw, _ = personal_token_issue(user=world.owner)
 
-    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi)
+    connection = connection_from_personal_token(token=raw)
 
     assert connection.kind == Connection.Kind.PERSONAL
     assert (connection.refresh_token, connection.expires_at) == ("", None)
     assert connection.user.username == f"webwork-{world.owner.id}"
     assert connection.email == "owner@acme.test"
     assert accesses_of(connection) == {"Acme Studio": ("Owner", True)}
-    with connection_client(connection, **wsgi) as client:
+    with connection_client(connection) as client:
         assert client.get("workspaces").status == 200
 
 
-def test_a_refused_personal_token_marks_the_connection(world, wsgi):
+def test_a_refused_personal_token_marks_the_connection(world, sandbox_transport):
     raw, token = personal_token_issue(user=world.owner)
-    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi)
+    connection = connection_from_personal_token(token=raw)
     AccessToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
 
-    with connection_client(connection, **wsgi) as client, pytest.raises(errors.AuthError):
+    with connection_client(connection) as client, pytest.raises(errors.AuthError):
         client.get("workspaces")
 
     stored = Connection.objects.get(pk=connection.pk)
@@ -276,29 +276,29 @@ def test_a_refused_personal_token_marks_the_connection(world, wsgi):
     assert client.requests_made == 1
 
 
-def test_a_wrong_personal_token_is_refused_and_nothing_is_stored(world, wsgi):
+def test_a_wrong_personal_token_is_refused_and_nothing_is_stored(world, sandbox_transport):
     with pytest.raises(errors.AuthError):
-        connection_from_personal_token(token="wwpat_not-a-token", client_kwargs=wsgi)
+        connection_from_personal_token(token="wwpat_not-a-token")
 
     assert not Connection.objects.exists()
 
 
-def test_a_user_who_manages_nothing_gets_a_placeholder_email(world, wsgi):
+def test_a_user_who_manages_nothing_gets_a_placeholder_email(world, sandbox_transport):
     raw, _ = personal_token_issue(user=world.alice)
 
-    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi)
+    connection = connection_from_personal_token(token=raw)
 
     assert connection.email == ""
     assert connection.user.email == f"webwork-{world.alice.id}@users.webwork.invalid"
     assert accesses_of(connection) == {"Acme Studio": ("Regular User", False)}
 
 
-def test_an_account_in_no_workspace_cannot_connect(world, wsgi):
+def test_an_account_in_no_workspace_cannot_connect(world, sandbox_transport):
     loner = make_user("loner@nowhere.test", "Lone", "Ranger")
     raw, _ = personal_token_issue(user=loner)
 
     with pytest.raises(NoWorkspaceError):
-        connection_from_personal_token(token=raw, client_kwargs=wsgi)
+        connection_from_personal_token(token=raw)
 
     assert not Connection.objects.exists()
 
@@ -306,9 +306,9 @@ def test_an_account_in_no_workspace_cannot_connect(world, wsgi):
 # --- workspace access ----------------------------------------------------------------------------
 
 
-def test_access_follows_roles_and_drops_what_webwork_no_longer_lists(world, wsgi):
+def test_access_follows_roles_and_drops_what_webwork_no_longer_lists(world, sandbox_transport):
     raw, _ = personal_token_issue(user=world.manager)
-    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi)
+    connection = connection_from_personal_token(token=raw)
     acme = Workspace.objects.get(webwork_id=world.acme.id)
     acme.sync_connection = connection
     acme.save()
@@ -317,7 +317,7 @@ def test_access_follows_roles_and_drops_what_webwork_no_longer_lists(world, wsgi
     world.acme.name = "Acme Studio GmbH"
     world.acme.save()
 
-    workspace_access_refresh(connection, client_kwargs=wsgi)
+    workspace_access_refresh(connection)
 
     assert accesses_of(connection) == {"Acme Studio GmbH": ("Team manager", False)}
     acme.refresh_from_db()
@@ -325,28 +325,24 @@ def test_access_follows_roles_and_drops_what_webwork_no_longer_lists(world, wsgi
     assert Workspace.objects.filter(webwork_id=world.globex.id).exists()  # the tenant row stays
 
 
-def test_an_inactive_membership_cannot_manage(world, wsgi):
+def test_an_inactive_membership_cannot_manage(world, sandbox_transport):
     Membership.objects.filter(workspace=world.acme, user=world.manager).update(status="inactive")
     raw, _ = personal_token_issue(user=world.manager)
 
-    connection = connection_from_personal_token(token=raw, client_kwargs=wsgi)
+    connection = connection_from_personal_token(token=raw)
 
     assert accesses_of(connection)["Acme Studio"] == ("Executive manager", False)
 
 
-def test_workspace_client_uses_the_sync_connection_then_another_manager(world, wsgi):
-    owner = connection_from_personal_token(
-        token=personal_token_issue(user=world.owner)[0], client_kwargs=wsgi
-    )
-    manager = connection_from_personal_token(
-        token=personal_token_issue(user=world.manager)[0], client_kwargs=wsgi
-    )
+def test_workspace_client_uses_the_sync_connection_then_another_manager(world, sandbox_transport):
+    owner = connection_from_personal_token(token=personal_token_issue(user=world.owner)[0])
+    manager = connection_from_personal_token(token=personal_token_issue(user=world.manager)[0])
     acme = Workspace.objects.get(webwork_id=world.acme.id)
     acme.sync_connection = manager
     acme.save()
 
     def acting_user():
-        with workspace_client(acme, **wsgi) as client:
+        with workspace_client(acme) as client:
             return client.get("workspaces").data[0]["user_id"]
 
     assert acting_user() == world.manager.id

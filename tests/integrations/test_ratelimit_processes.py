@@ -57,16 +57,13 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
+from integrations.bench.environment import in_process_transport
 from integrations.connections import workspace_client
 from integrations.models import Workspace
 from integrations.sync.base import SyncContext
 from integrations.sync.members import sync_members
 from integrations.sync.projects import sync_projects
 from integrations.sync.time_entries import sync_time_entries
-
-request_started.disconnect(close_old_connections)
-request_finished.disconnect(close_old_connections)
-
 
 class Recording(httpx.WSGITransport):
     def __init__(self, **kwargs):
@@ -84,7 +81,7 @@ transport = Recording(app=get_wsgi_application())
 workspace = Workspace.objects.get(webwork_id=int(os.environ["BENCH_WORKSPACE"]))
 print("ready", flush=True)
 sys.stdin.readline()
-with workspace_client(workspace, transport=transport, base_url=os.environ["BENCH_API"]) as client:
+with in_process_transport(os.environ["BENCH_API"], transport), workspace_client(workspace) as client:
     ctx = SyncContext(workspace=workspace, client=client)
     sync_members(ctx)
     sync_projects(ctx)

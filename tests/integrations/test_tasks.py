@@ -11,7 +11,6 @@ from django_q.models import Schedule, Task
 from django_q.scheduler import scheduler
 
 from integrations import models as mirror
-from integrations.connections import workspace_client
 from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
 from integrations.sandbox.tokens import access_token_issue
@@ -19,7 +18,6 @@ from integrations.schedules import RETIRED, SCHEDULES, schedules_ensure
 from integrations.services.workspaces import workspace_sync_now
 from integrations.sync import orchestrator
 from integrations.sync.plan import sync_progress
-from tests.sandbox_world import SANDBOX_API
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -51,15 +49,9 @@ def connected(world, django_user_model):
 
 
 @pytest.fixture
-def sandbox_clients(monkeypatch, sandbox_transport):
+def sandbox_clients(sandbox_transport):
     """Syncs reach the sandbox through the workspace's real connection, over WSGI."""
-    monkeypatch.setattr(
-        orchestrator,
-        "default_client_factory",
-        lambda ws: workspace_client(
-            ws, base_url=SANDBOX_API, transport=sandbox_transport, sleep=lambda s: None
-        ),
-    )
+    return sandbox_transport
 
 
 @pytest.fixture

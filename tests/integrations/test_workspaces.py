@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_q.models import Task
 
 from integrations import models as mirror
-from integrations.connections import connection_from_personal_token, workspace_client
+from integrations.connections import connection_from_personal_token
 from integrations.sandbox import models as sandbox
 from integrations.sandbox.seeding import OWNER_EMAIL, SCALES, seed_sandbox
 from integrations.sandbox.tokens import personal_token_issue
@@ -30,10 +30,10 @@ SYNC_TASK = "integrations.tasks.workspace_sync_task"
 
 
 @pytest.fixture
-def owner_connection(world, wsgi):
+def owner_connection(world, sandbox_transport):
     """Acme's owner connected with a personal access token: Acme manageable, Globex not listed."""
     token, _ = personal_token_issue(user=world.owner)
-    return connection_from_personal_token(token=token, client_kwargs=wsgi)
+    return connection_from_personal_token(token=token)
 
 
 @pytest.fixture
@@ -42,10 +42,9 @@ def acme(world, owner_connection):
 
 
 @pytest.fixture
-def syncs_reach_the_sandbox(monkeypatch, wsgi):
+def syncs_reach_the_sandbox(monkeypatch, sandbox_transport):
     """Sync tasks run inline (django-q2's sync mode) and reach the sandbox over WSGI."""
     monkeypatch.setattr(django_q.conf.Conf, "SYNC", True)
-    monkeypatch.setattr(orchestrator, "default_client_factory", lambda ws: workspace_client(ws, **wsgi))
 
 
 def our_webhooks(world, workspace):
@@ -54,13 +53,13 @@ def our_webhooks(world, workspace):
 
 
 def test_connecting_registers_the_webhook_and_queues_the_first_sync_once(
-    world, acme, owner_connection, wsgi, django_capture_on_commit_callbacks
+    world, acme, owner_connection, sandbox_transport, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as first:
-        workspace_connect(workspace=acme, connection=owner_connection, client_kwargs=wsgi)
+        workspace_connect(workspace=acme, connection=owner_connection)
     connected_at = mirror.Workspace.objects.get(pk=acme.pk).connected_at
     with django_capture_on_commit_callbacks() as again:
-        workspace_connect(workspace=acme, connection=owner_connection, client_kwargs=wsgi)
+        workspace_connect(workspace=acme, connection=owner_connection)
 
     assert len(first) == 1  # the first sync, queued when the connect commits
     assert again == []
@@ -78,13 +77,19 @@ def test_connecting_registers_the_webhook_and_queues_the_first_sync_once(
 
 
 def test_the_first_sync_runs_once_however_often_the_workspace_is_connected(
-    world, acme, owner_connection, wsgi, syncs_reach_the_sandbox, settings, django_capture_on_commit_callbacks
+    world,
+    acme,
+    owner_connection,
+    sandbox_transport,
+    syncs_reach_the_sandbox,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     settings.WEBWORK_HISTORY_DAYS = 2
 
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
-            workspace_connect(workspace=acme, connection=owner_connection, client_kwargs=wsgi)
+            workspace_connect(workspace=acme, connection=owner_connection)
 
     tasks = list(Task.objects.filter(func=SYNC_TASK))
     assert len(tasks) == 1
@@ -98,27 +103,27 @@ def test_the_first_sync_runs_once_however_often_the_workspace_is_connected(
 
 
 def test_a_first_sync_whose_task_was_lost_is_queued_again(
-    acme, owner_connection, wsgi, django_capture_on_commit_callbacks
+    acme, owner_connection, sandbox_transport, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks():
-        workspace_connect(workspace=acme, connection=owner_connection, client_kwargs=wsgi)
+        workspace_connect(workspace=acme, connection=owner_connection)
     state = mirror.SyncState.objects.get(workspace=acme)
     state.plan = {**state.plan, "queued_at": (timezone.now() - timedelta(minutes=11)).isoformat()}
     state.save()
 
     with django_capture_on_commit_callbacks() as callbacks:
-        workspace_connect(workspace=acme, connection=owner_connection, client_kwargs=wsgi)
+        workspace_connect(workspace=acme, connection=owner_connection)
 
     assert len(callbacks) == 1
 
 
 def test_a_webhook_webwork_refuses_does_not_stop_the_connect(
-    world, acme, owner_connection, wsgi, settings, django_capture_on_commit_callbacks
+    world, acme, owner_connection, sandbox_transport, settings, django_capture_on_commit_callbacks
 ):
     settings.WEBWORK_PUBLIC_BASE_URL = "not a web address"
 
     with django_capture_on_commit_callbacks() as callbacks:
-        workspace_connect(workspace=acme, connection=owner_connection, client_kwargs=wsgi)
+        workspace_connect(workspace=acme, connection=owner_connection)
 
     acme.refresh_from_db()
     assert acme.is_connected
@@ -131,7 +136,7 @@ def test_a_webhook_webwork_refuses_does_not_stop_the_connect(
 
 
 def test_a_broken_sync_connection_is_replaced_by_a_working_one(
-    world, acme, owner_connection, wsgi, django_user_model, django_capture_on_commit_callbacks
+    world, acme, owner_connection, sandbox_transport, django_user_model, django_capture_on_commit_callbacks
 ):
     other = mirror.Connection.objects.create(
         user=django_user_model.objects.create(username="gone"),
@@ -144,21 +149,21 @@ def test_a_broken_sync_connection_is_replaced_by_a_working_one(
     acme.save()
 
     with django_capture_on_commit_callbacks():
-        workspace_connect(workspace=acme, connection=owner_connection, client_kwargs=wsgi)
+        workspace_connect(workspace=acme, connection=owner_connection)
 
     acme.refresh_from_db()
     assert acme.sync_connection == owner_connection
 
 
 def test_disconnecting_removes_the_webhook_and_takes_the_workspace_off_the_schedules(
-    world, acme, owner_connection, wsgi, django_capture_on_commit_callbacks
+    world, acme, owner_connection, sandbox_transport, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks():
-        workspace_connect(workspace=acme, connection=owner_connection, client_kwargs=wsgi)
+        workspace_connect(workspace=acme, connection=owner_connection)
     assert list(orchestrator.connected_workspaces()) == [acme]
 
-    workspace_disconnect(workspace=acme, actor=owner_connection.user, client_kwargs=wsgi)
-    workspace_disconnect(workspace=acme, actor=owner_connection.user, client_kwargs=wsgi)
+    workspace_disconnect(workspace=acme, actor=owner_connection.user)
+    workspace_disconnect(workspace=acme, actor=owner_connection.user)
 
     acme.refresh_from_db()
     assert acme.disconnected_at is not None
@@ -172,15 +177,15 @@ def test_disconnecting_removes_the_webhook_and_takes_the_workspace_off_the_sched
 
 
 def test_connecting_after_a_sign_in_takes_the_managed_workspaces_not_connected_yet(
-    world, wsgi, django_capture_on_commit_callbacks
+    world, sandbox_transport, django_capture_on_commit_callbacks
 ):
     token, _ = personal_token_issue(user=world.manager)  # Acme: Executive manager; Globex: Regular User
-    connection = connection_from_personal_token(token=token, client_kwargs=wsgi)
+    connection = connection_from_personal_token(token=token)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        connected = connection_workspaces_connect(connection=connection, client_kwargs=wsgi)
+        connected = connection_workspaces_connect(connection=connection)
     with django_capture_on_commit_callbacks() as again:
-        assert connection_workspaces_connect(connection=connection, client_kwargs=wsgi) == []
+        assert connection_workspaces_connect(connection=connection) == []
 
     assert [w.webwork_id for w in connected] == [world.acme.id]
     assert len(callbacks) == 1
@@ -190,16 +195,16 @@ def test_connecting_after_a_sign_in_takes_the_managed_workspaces_not_connected_y
 
 
 def test_a_first_sync_a_refused_sign_in_stopped_starts_again_at_the_next_sign_in(
-    acme, owner_connection, wsgi, django_capture_on_commit_callbacks
+    acme, owner_connection, sandbox_transport, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks():
-        connection_workspaces_connect(connection=owner_connection, client_kwargs=wsgi)
+        connection_workspaces_connect(connection=owner_connection)
     mirror.SyncState.objects.filter(workspace=acme).update(
         plan={"status": "stopped", "steps": []}, finished_at=timezone.now()
     )
 
     with django_capture_on_commit_callbacks() as callbacks:
-        connected = connection_workspaces_connect(connection=owner_connection, client_kwargs=wsgi)
+        connected = connection_workspaces_connect(connection=owner_connection)
 
     assert connected == [acme]
     assert len(callbacks) == 1
@@ -207,13 +212,13 @@ def test_a_first_sync_a_refused_sign_in_stopped_starts_again_at_the_next_sign_in
 
 
 def test_a_workspace_a_manager_disconnected_stays_disconnected_at_the_next_sign_in(
-    acme, owner_connection, wsgi, django_capture_on_commit_callbacks
+    acme, owner_connection, sandbox_transport, django_capture_on_commit_callbacks
 ):
     acme.connected_at = acme.disconnected_at = timezone.now()
     acme.save()
 
     with django_capture_on_commit_callbacks() as callbacks:
-        assert connection_workspaces_connect(connection=owner_connection, client_kwargs=wsgi) == []
+        assert connection_workspaces_connect(connection=owner_connection) == []
 
     assert callbacks == []
 

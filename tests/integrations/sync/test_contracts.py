@@ -16,7 +16,6 @@ from integrations.sync.projects import sync_projects
 from integrations.webwork.client import WebWorkClient
 from integrations.webwork.errors import ServerError
 from tests.integrations.convergence import assert_converged
-from tests.sandbox_world import SANDBOX_API
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -121,7 +120,7 @@ class OnlyTopLevelPagination(httpx.BaseTransport):
 
 
 def test_the_top_level_pagination_form_is_followed_to_the_last_page(
-    world, mirror_workspace, sandbox_transport
+    world, mirror_workspace, sandbox_transport, settings
 ):
     projects = sandbox.Project.objects.bulk_create(
         [sandbox.Project(workspace=world.acme, owner=world.owner, name=f"P{i:02}") for i in range(26)]
@@ -131,12 +130,8 @@ def test_the_top_level_pagination_form_is_followed_to_the_last_page(
         [sandbox.Contract(workspace=world.acme, project=p, user=u) for p in projects for u in users][:150]
     )
     raw, _ = access_token_issue(user=world.owner)
-    client = WebWorkClient(
-        base_url=SANDBOX_API,
-        transport=OnlyTopLevelPagination(sandbox_transport),
-        get_token=lambda: raw,
-        sleep=lambda seconds: None,
-    )
+    settings.WEBWORK_HTTP_TRANSPORT = OnlyTopLevelPagination(sandbox_transport)
+    client = WebWorkClient(get_token=lambda: raw, sleep=lambda seconds: None)
     with client:
         stats = sync_contracts(SyncContext(workspace=mirror_workspace, client=client))
 

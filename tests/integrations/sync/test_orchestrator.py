@@ -13,7 +13,6 @@ from integrations.sandbox.tokens import access_token_issue
 from integrations.sync import orchestrator
 from integrations.sync.plan import STEP_KINDS, plan_build, sync_progress
 from tests.integrations.convergence import assert_converged
-from tests.sandbox_world import SANDBOX_API
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -266,9 +265,7 @@ def test_a_401_refresh_cannot_fix_stops_the_run_and_marks_the_connection(
 
     result = orchestrator.workspace_sync(
         workspace,
-        client_factory=lambda ws: connection_client(
-            connection, base_url=SANDBOX_API, transport=sandbox_transport, sleep=lambda s: None
-        ),
+        client_factory=lambda ws: connection_client(connection),
     )
 
     assert result.status == "stopped"
