@@ -94,7 +94,7 @@ def manager_api(world, api):
 
 
 @pytest.fixture
-def sandbox_transport():
+def sandbox_transport(settings):
     """Real HTTP semantics, in process: httpx speaks WSGI to this Django, which serves the sandbox.
 
     As Django's test client does, requests keep the test's database connections open (a
@@ -104,7 +104,9 @@ def sandbox_transport():
     Every WebWorkClient made meanwhile, Clockroom's own included, takes this transport: the one
     seam for the wire (WEBWORK_HTTP_TRANSPORT). A test wraps it by setting that setting.
     """
-    with in_process_transport(SANDBOX_API) as transport:
+    with in_process_transport() as transport:
+        settings.WEBWORK_HTTP_TRANSPORT = transport
+        settings.WEBWORK_API_BASE_URL = SANDBOX_API
         yield transport
 
 

@@ -83,3 +83,27 @@ def make_user(email, first, last, **extra):
     user.set_password("demo")
     user.save()
     return user
+
+
+def sync_connection_for(workspace, user):
+    """Make `user` (a sandbox user) the WebWork sign-in `workspace` (a mirror workspace) syncs and
+    writes with, as connecting it would: a personal connection holding a token the sandbox issued.
+    Returns the Connection."""
+    from django.contrib.auth import get_user_model
+
+    from integrations.models import Connection
+
+    raw, _ = access_token_issue(user=user)
+    django_user, _ = get_user_model().objects.get_or_create(username=f"webwork-{user.id}")
+    connection, _ = Connection.objects.update_or_create(
+        webwork_user_id=user.id,
+        defaults={
+            "user": django_user,
+            "kind": Connection.Kind.PERSONAL,
+            "email": user.email,
+            "access_token": raw,
+        },
+    )
+    workspace.sync_connection = connection
+    workspace.save(update_fields=["sync_connection"])
+    return connection

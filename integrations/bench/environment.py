@@ -100,23 +100,30 @@ def run_settings(*, rate, window):
 
 
 @contextlib.contextmanager
-def in_process_transport(api_base_url=SANDBOX_API, transport=None):
-    """Every WebWorkClient made meanwhile reaches the sandbox in this process: httpx's WSGI
-    transport into this Django (or `transport`, wrapping it), set where every client takes its
-    wire from (WEBWORK_HTTP_TRANSPORT, WEBWORK_API_BASE_URL). Yields the transport.
+def in_process_transport(transport=None):
+    """httpx's WSGI transport into this Django (or `transport`, wrapping it), for the seam every
+    WebWorkClient takes its wire from (WEBWORK_HTTP_TRANSPORT; see `in_process_wire`).
 
     As two servers would, the sandbox's requests leave the client side's database connections
     alone (a request otherwise closes them at its end, even mid-transaction, since both sides
     share this thread)."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    transport = transport or httpx.WSGITransport(app=get_wsgi_application())
     try:
-        with override_settings(WEBWORK_HTTP_TRANSPORT=transport, WEBWORK_API_BASE_URL=api_base_url):
-            yield transport
+        yield transport or httpx.WSGITransport(app=get_wsgi_application())
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+@contextlib.contextmanager
+def in_process_wire(api_base_url=SANDBOX_API, transport=None):
+    """Every WebWorkClient made meanwhile reaches the sandbox in this process. Yields the transport."""
+    with (
+        in_process_transport(transport) as wire,
+        override_settings(WEBWORK_HTTP_TRANSPORT=wire, WEBWORK_API_BASE_URL=api_base_url),
+    ):
+        yield wire
 
 
 @contextlib.contextmanager

@@ -114,27 +114,16 @@ def bench_sync(world: World, *, rate, window, say, verbose=False):
     """Run the first sync of `world` and return its Table."""
     from . import sandbox_side
 
-    clients = []
-
-    def client_factory(workspace):
-        client = world.client()
-        clients.append(client)
-        return client
-
     def progress(plan, step, event):
         if verbose and event == "end":
             say(f"  {step.name}: {step.done} of {step.planned} planned requests, {step.status}")
 
     say(f"Syncing {world.workspace.name} (a full first sync)...")
     started = time.monotonic()
-    result = orchestrator.workspace_sync(
-        world.workspace, kind="full", client_factory=client_factory, progress=progress
-    )
+    result = orchestrator.workspace_sync(world.workspace, kind="full", progress=progress)
     wall = time.monotonic() - started
     plan = result.plan
-    made = sum(client.requests_made for client in clients)
-    refused = sum(client.rate_limited for client in clients)
-    waited = sum(client.waited_seconds for client in clients)
+    made, refused, waited = result.requests_sent, result.rate_limited, result.waited_seconds
     planned = plan.requests_planned if plan else 0
     naive = plan.naive_requests if plan else 0
     failed = [step for step in (plan.steps if plan else []) if step.status == "failed"]
@@ -205,19 +194,11 @@ def bench_steady(world: World, *, rate, window, say):
     )
     per_hour = 0.0
     for kind, func in CYCLES:
-        clients = []
-
-        def client_factory(workspace, clients=clients):
-            client = world.client()
-            clients.append(client)
-            return client
-
         say(f"One {kind} cycle of {world.workspace.name}...")
         started = time.monotonic()
-        result = orchestrator.workspace_sync(world.workspace, kind=kind, client_factory=client_factory)
+        result = orchestrator.workspace_sync(world.workspace, kind=kind)
         wall = time.monotonic() - started
-        made = sum(client.requests_made for client in clients)
-        refused = sum(client.rate_limited for client in clients)
+        made, refused = result.requests_sent, result.rate_limited
         planned = result.plan.requests_planned if result.plan else 0
         ratio = made / planned if planned else float("inf")
         hourly = runs_per_hour(func)

@@ -74,6 +74,10 @@ class SyncResult:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     plan: Plan | None = None
+    # What the wire saw: requests sent (retries included), 429 answers, seconds the limiter waited.
+    requests_sent: int = 0
+    rate_limited: int = 0
+    waited_seconds: float = 0.0
 
     @property
     def rows(self):
@@ -86,11 +90,6 @@ class SyncResult:
             f"Synced {self.workspace}: {self.requests} requests, {self.rows} rows ({self.created} created, "
             f"{self.updated} updated, {self.removed} removed) in {self.seconds:.1f} s"
         )
-
-
-def default_client_factory(workspace):
-    """The WebWork client of the connection that syncs `workspace`."""
-    return workspace_client(workspace)
 
 
 # --- the lock -------------------------------------------------------------------------
@@ -157,7 +156,6 @@ def workspace_sync(
     workspace,
     *,
     kind="incremental",
-    client_factory=None,
     resource="",
     progress=None,
     time_budget=None,
@@ -195,7 +193,7 @@ def workspace_sync(
         )
         _save(state, token, plan, "running", kind)
         try:
-            client = (client_factory or default_client_factory)(workspace)
+            client = workspace_client(workspace)
         except Exception as exc:
             logger.exception("No WebWork client for %s", workspace)
             result.status = STOPPED
@@ -212,6 +210,9 @@ def workspace_sync(
     finally:
         if client is not None:
             client.close()
+            result.requests_sent = client.requests_made
+            result.rate_limited = client.rate_limited
+            result.waited_seconds = client.waited_seconds
         SyncState.objects.filter(workspace=workspace, locked_by=token).update(finished_at=timezone.now())
         lock_release(workspace, token)
         result.seconds = time.monotonic() - started

@@ -14,6 +14,7 @@ from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
 from integrations.sync import orchestrator
 from tests.dashboard.test_auth import LOGIN, consent, manager_of, path_of
+from tests.sandbox_world import sync_connection_for
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 live = pytest.mark.django_db(databases=["default", "sandbox"], transaction=True)
@@ -260,8 +261,8 @@ def test_after_a_real_sync_the_card_says_up_to_date_and_the_counts_equal_the_san
         timezone=acme_sandbox.timezone,
         connected_at=timezone.now(),
     )
-    owner_client = make_client(world.owner)
-    result = orchestrator.workspace_sync(workspace, client_factory=lambda ws: owner_client)
+    sync_connection_for(workspace, world.owner)
+    result = orchestrator.workspace_sync(workspace)
     assert result.status == "done", result.errors
     client.force_login(manager_of(workspace))
 

@@ -4,6 +4,7 @@ the sandbox's faults switched on mid-run."""
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 from django.utils import timezone
 
 from integrations.sandbox import models as sandbox
@@ -68,6 +69,22 @@ def faults_on_requests(user, numbers):
         return raw
 
     return get_token
+
+
+class FaultsFrom(httpx.BaseTransport):
+    """The wire to the sandbox that switches the sandbox's `fault` (FaultSettings fields) on just
+    before its `number`th request: WebWork breaking down mid-sync. Set it as the seam
+    (`settings.WEBWORK_HTTP_TRANSPORT = FaultsFrom(sandbox_transport, 6, {...})`)."""
+
+    def __init__(self, wire, number, fault):
+        self.wire, self.number, self.fault = wire, number, fault
+        self.sent = 0
+
+    def handle_request(self, request):
+        self.sent += 1
+        if self.sent == self.number:
+            sandbox.FaultSettings.objects.update_or_create(pk=1, defaults=self.fault)
+        return self.wire.handle_request(request)
 
 
 def queued_tasks():

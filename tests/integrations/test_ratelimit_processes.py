@@ -57,7 +57,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
-from integrations.bench.environment import in_process_transport
+from integrations.bench.environment import in_process_wire
 from integrations.connections import workspace_client
 from integrations.models import Workspace
 from integrations.sync.base import SyncContext
@@ -81,7 +81,7 @@ transport = Recording(app=get_wsgi_application())
 workspace = Workspace.objects.get(webwork_id=int(os.environ["BENCH_WORKSPACE"]))
 print("ready", flush=True)
 sys.stdin.readline()
-with in_process_transport(os.environ["BENCH_API"], transport), workspace_client(workspace) as client:
+with in_process_wire(os.environ["BENCH_API"], transport), workspace_client(workspace) as client:
     ctx = SyncContext(workspace=workspace, client=client)
     sync_members(ctx)
     sync_projects(ctx)

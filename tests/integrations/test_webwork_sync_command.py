@@ -10,6 +10,7 @@ from django.utils import timezone
 from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sync import orchestrator
+from tests.sandbox_world import sync_connection_for
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -25,15 +26,16 @@ class Terminal(io.StringIO):
 
 
 @pytest.fixture
-def workspace(world, make_client, monkeypatch, settings):
+def workspace(world, sandbox_transport, settings):
     settings.WEBWORK_HISTORY_DAYS = 3
-    monkeypatch.setattr(orchestrator, "default_client_factory", lambda ws: make_client(world.owner))
-    return mirror.Workspace.objects.create(
+    workspace = mirror.Workspace.objects.create(
         webwork_id=world.acme.id,
         name=world.acme.name,
         timezone=world.acme.timezone,
         connected_at=timezone.now(),
     )
+    sync_connection_for(workspace, world.owner)
+    return workspace
 
 
 def sync(*args, out=None):

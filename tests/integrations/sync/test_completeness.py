@@ -48,8 +48,7 @@ from tests.factories import (
     bulk,
 )
 from tests.integrations.convergence import CHECKS, assert_converged, differences
-from tests.integrations.helpers import faults_on_requests
-from tests.sandbox_world import SANDBOX_API
+from tests.sandbox_world import SANDBOX_API, sync_connection_for
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -99,13 +98,15 @@ def seeded(settings, sandbox_transport):
 
 @pytest.fixture
 def acme(seeded):
-    """Acme as Clockroom knows it once connected, before any sync."""
-    return mirror.Workspace.objects.create(
+    """Acme as Clockroom knows it once connected through its Owner's sign-in, before any sync."""
+    workspace = mirror.Workspace.objects.create(
         webwork_id=seeded.acme.id,
         name=seeded.acme.name,
         timezone=seeded.acme.timezone,
         connected_at=timezone.now(),
     )
+    sync_connection_for(workspace, seeded.owner)
+    return workspace
 
 
 def unresolved_links(workspace):
@@ -134,53 +135,51 @@ def owed(workspace):
     return sorted(mirror.OwedSync.objects.filter(workspace=workspace).values_list("label", flat=True))
 
 
-def sync(workspace, new_client, kind):
-    """A `kind` sync of `workspace` through a client from `new_client()` (a sync closes its client)."""
-    return orchestrator.workspace_sync(workspace, kind=kind, client_factory=lambda ws: new_client())
+def sync(workspace, kind):
+    return orchestrator.workspace_sync(workspace, kind=kind)
 
 
 # --- failed parts are owed and the ordinary cycles pay them back ------------------------------------
 
 
-class StepFaults:
-    """Switches the sandbox's 500s on for the requests of chosen steps, as WebWork breaking down
-    mid-sync would: the whole members step, and every other date of the first week of history (so
-    the dates around them succeed)."""
+class StepFaults(httpx.BaseTransport):
+    """The wire to the sandbox, switching the sandbox's 500s on for the requests of chosen steps,
+    as WebWork breaking down mid-sync would: the whole members step, and every other date of the
+    first week of history (so the dates around them succeed), however often they are retried."""
 
-    def __init__(self, user):
-        self.raw, _ = access_token_issue(user=user)
+    def __init__(self, wire):
+        self.wire = wire
         self.step = None
-        self.requests = 0
         self.history_week = None
 
     def progress(self, plan, step, event):
         if event == "start":
-            self.step, self.requests = step, 0
+            self.step = step
             if self.history_week is None and step.kind == "history" and step.resource == "time_entries":
                 self.history_week = step.name
 
-    def get_token(self):
-        self.requests += 1
+    def failing_dates(self):
+        return set(self.step.params["dates"][1::2]) if self.step.name == self.history_week else set()
+
+    def handle_request(self, request):
         step = self.step
         failing = step is not None and (
-            step.name == "members" or (step.name == self.history_week and self.requests % 2 == 0)
+            step.name == "members" or request.url.params.get("date") in self.failing_dates()
         )
         sandbox.FaultSettings.objects.update_or_create(
             pk=1, defaults={"server_error_rate": 1.0 if failing else 0.0}
         )
-        return self.raw
+        return self.wire.handle_request(request)
 
 
 def test_a_first_sync_broken_by_faults_is_completed_by_the_ordinary_cycles(
-    seeded, acme, make_client, time_machine
+    seeded, acme, sandbox_transport, settings, time_machine
 ):
     time_machine.move_to(timezone.now(), tick=False)
-    faults = StepFaults(seeded.owner)
-    breaking = make_client(seeded.owner, get_token=faults.get_token, max_retries=0)
+    faults = StepFaults(sandbox_transport)
+    settings.WEBWORK_HTTP_TRANSPORT = faults
 
-    first = orchestrator.workspace_sync(
-        acme, kind="incremental", client_factory=lambda ws: breaking, progress=faults.progress
-    )
+    first = orchestrator.workspace_sync(acme, kind="incremental", progress=faults.progress)
 
     # The failures are recorded and owed, not hidden; the first sync is not complete.
     assert first.status == "done"
@@ -204,16 +203,13 @@ def test_a_first_sync_broken_by_faults_is_completed_by_the_ordinary_cycles(
 
     # WebWork is healthy again. A queues cycle right away does not retry yet (backoff)...
     sandbox.FaultSettings.objects.filter(pk=1).delete()
-
-    def healthy():
-        return make_client(seeded.owner)
-
-    sync(acme, healthy, "queues")
+    settings.WEBWORK_HTTP_TRANSPORT = sandbox_transport
+    sync(acme, "queues")
     assert len(owed(acme)) == 4
 
     # ...the next one, after the backoff, pays everything back: no full sync is ever asked for.
     time_machine.shift(timedelta(minutes=3))
-    cycle = sync(acme, healthy, "queues")
+    cycle = sync(acme, "queues")
 
     assert cycle.errors == []
     assert cycle.plan.scope == "queues"
@@ -233,7 +229,9 @@ def _day(iso):
     return f"time entries of {day:%a} {day.day} {day:%b %Y}"
 
 
-def test_an_owed_part_backs_off_and_any_sync_that_covers_it_settles_it(world, make_client, time_machine):
+def test_an_owed_part_backs_off_and_any_sync_that_covers_it_settles_it(
+    world, sandbox_transport, time_machine
+):
     time_machine.move_to(timezone.now(), tick=False)
     workspace = mirror.Workspace.objects.create(
         webwork_id=world.acme.id,
@@ -241,12 +239,10 @@ def test_an_owed_part_backs_off_and_any_sync_that_covers_it_settles_it(world, ma
         timezone=world.acme.timezone,
         connected_at=timezone.now(),
     )
-    failing = faults_on_requests(world.owner, range(1, 1000))
+    sync_connection_for(workspace, world.owner)
+    sandbox.FaultSettings.objects.update_or_create(pk=1, defaults={"server_error_rate": 1.0})
 
-    def broken():
-        return make_client(world.owner, get_token=failing, max_retries=0)
-
-    sync(workspace, broken, "queues")
+    sync(workspace, "queues")
     first_failures = {row.label: row for row in mirror.OwedSync.objects.filter(workspace=workspace)}
     assert set(first_failures) == {
         "timesheets: submitted",
@@ -259,7 +255,7 @@ def test_an_owed_part_backs_off_and_any_sync_that_covers_it_settles_it(world, ma
 
     # Still failing after 3 minutes: each part is tried again once, then waits twice as long.
     time_machine.shift(timedelta(minutes=3))
-    retried = sync(workspace, broken, "recent")
+    retried = sync(workspace, "recent")
     assert [s.name for s in retried.plan.steps if s.kind == "retry"] == [
         f"retry: {label}" for label in first_failures
     ]
@@ -270,11 +266,11 @@ def test_an_owed_part_backs_off_and_any_sync_that_covers_it_settles_it(world, ma
 
     # Not due yet: a cycle in between leaves them be.
     time_machine.shift(timedelta(minutes=1))
-    assert not [s for s in sync(workspace, broken, "recent").plan.steps if s.kind == "retry"]
+    assert not [s for s in sync(workspace, "recent").plan.steps if s.kind == "retry"]
 
     # WebWork is back: a queues sync covers all four (its own steps), due or not, and settles them.
     sandbox.FaultSettings.objects.filter(pk=1).delete()
-    settled = sync(workspace, lambda: make_client(world.owner), "queues")
+    settled = sync(workspace, "queues")
     assert settled.errors == []
     assert not set(owed(workspace)) & set(first_failures)
 
@@ -348,13 +344,8 @@ def test_rows_synced_before_their_parents_are_linked_when_the_parents_arrive(
 # --- the recent window is exact after one incremental cycle --------------------------------------------
 
 
-def test_changes_made_at_webwork_in_the_recent_window_converge_after_one_incremental_cycle(
-    seeded, acme, make_client
-):
-    def client():
-        return make_client(seeded.owner)
-
-    assert sync(acme, client, "incremental").errors == []  # the first sync (a full one)
+def test_changes_made_at_webwork_in_the_recent_window_converge_after_one_incremental_cycle(seeded, acme):
+    assert sync(acme, "incremental").errors == []  # the first sync (a full one)
     assert_converged(acme)
     changes = WebWorkChanges(seeded)
 
@@ -367,7 +358,7 @@ def test_changes_made_at_webwork_in_the_recent_window_converge_after_one_increme
     stale = {name for name in CHECKS if differences(name, acme)}
     assert stale >= {"timesheets", "time_entries", "time_requests", "leave_balances", "expenses", "contracts"}
 
-    cycle = sync(acme, client, "incremental")
+    cycle = sync(acme, "incremental")
 
     assert cycle.errors == []
     assert cycle.plan.scope == "incremental"

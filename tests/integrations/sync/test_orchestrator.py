@@ -9,10 +9,11 @@ from django.utils import timezone
 from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
-from integrations.sandbox.tokens import access_token_issue
 from integrations.sync import orchestrator
 from integrations.sync.plan import STEP_KINDS, plan_build, sync_progress
 from tests.integrations.convergence import assert_converged
+from tests.integrations.helpers import FaultsFrom
+from tests.sandbox_world import sync_connection_for
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -63,26 +64,23 @@ def busy_world(world):
 
 
 @pytest.fixture
-def workspace(world):
-    """Acme as Clockroom knows it, connected, in its own timezone."""
-    return mirror.Workspace.objects.create(
+def workspace(world, sandbox_transport):
+    """Acme as Clockroom knows it, connected through its Owner's sign-in, in its own timezone."""
+    workspace = mirror.Workspace.objects.create(
         webwork_id=world.acme.id,
         name=world.acme.name,
         timezone=world.acme.timezone,
         connected_at=timezone.now(),
     )
+    sync_connection_for(workspace, world.owner)
+    return workspace
 
 
-@pytest.fixture
-def owner_client(world, make_client):
-    return make_client(world.owner)
-
-
-def test_a_full_sync_converges_and_costs_what_it_planned(busy_world, workspace, owner_client, settings):
+def test_a_full_sync_converges_and_costs_what_it_planned(busy_world, workspace, settings):
     settings.WEBWORK_HISTORY_DAYS = 14
     settings.WEBWORK_RECENT_DAYS = 7
 
-    result = orchestrator.workspace_sync(workspace, kind="full", client_factory=lambda ws: owner_client)
+    result = orchestrator.workspace_sync(workspace, kind="full")
 
     assert result.status == "done", result.errors
     assert result.errors == []
@@ -92,7 +90,7 @@ def test_a_full_sync_converges_and_costs_what_it_planned(busy_world, workspace, 
     assert state.first_sync_done_at is not None
     assert state.locked_by == ""
     # The plan's count matches the requests made, step by step and in all.
-    assert state.requests_done == owner_client.requests_made == result.requests
+    assert state.requests_done == result.requests_sent == result.requests
     assert state.requests_done / state.requests_planned <= 1.05
     for step in state.plan["steps"]:
         assert step["status"] == "done"
@@ -103,11 +101,11 @@ def test_a_full_sync_converges_and_costs_what_it_planned(busy_world, workspace, 
     assert state.history_synced_until == today - timedelta(days=14)
 
 
-def test_the_plan_runs_in_the_order_a_manager_needs(busy_world, workspace, owner_client, settings):
+def test_the_plan_runs_in_the_order_a_manager_needs(busy_world, workspace, settings):
     settings.WEBWORK_HISTORY_DAYS = 21
     settings.WEBWORK_RECENT_DAYS = 3
 
-    orchestrator.workspace_sync(workspace, kind="full", client_factory=lambda ws: owner_client)
+    orchestrator.workspace_sync(workspace, kind="full")
 
     steps = mirror.SyncState.objects.get(workspace=workspace).plan["steps"]
     kinds = [step["kind"] for step in steps]
@@ -127,15 +125,13 @@ def test_the_plan_runs_in_the_order_a_manager_needs(busy_world, workspace, owner
     assert all(len(step["params"]["dates"]) <= 7 for step in history)
 
 
-def test_the_first_sync_is_a_full_one_and_later_ones_skip_the_history(
-    workspace, world, owner_client, settings
-):
+def test_the_first_sync_is_a_full_one_and_later_ones_skip_the_history(workspace, world, settings):
     settings.WEBWORK_HISTORY_DAYS = 14
     first = plan_build(workspace, "incremental")
     assert first.scope == "full"
     assert any(step.kind == "history" for step in first.steps)
 
-    orchestrator.workspace_sync(workspace, client_factory=lambda ws: owner_client)
+    orchestrator.workspace_sync(workspace)
 
     later = plan_build(workspace, "incremental")
     assert later.scope == "incremental"
@@ -183,33 +179,26 @@ def test_costs_follow_the_members_and_projects_the_mirror_knows(workspace, setti
     assert plan.naive_requests > plan.requests_planned * 10
 
 
-def test_a_second_sync_exits_while_the_first_holds_the_lock(workspace, world, make_client):
-    made = []
-
-    def factory(ws):
-        made.append(ws)
-        return make_client(world.owner)
-
+def test_a_second_sync_exits_while_the_first_holds_the_lock(workspace, world):
     with orchestrator.workspace_lock(workspace) as token:
         assert token
-        result = orchestrator.workspace_sync(workspace, client_factory=factory)
+        result = orchestrator.workspace_sync(workspace)
         assert orchestrator.sync_is_running(workspace)
 
     assert result.status == "already running"
-    assert result.requests == 0
-    assert made == []  # not even a client was made
+    assert (result.requests, result.requests_sent) == (0, 0)  # not a request was sent
     assert not mirror.Member.objects.filter(workspace=workspace).exists()
     assert not orchestrator.sync_is_running(workspace)
 
 
-def test_a_stale_lock_of_a_killed_worker_is_taken_over(workspace, world, owner_client):
+def test_a_stale_lock_of_a_killed_worker_is_taken_over(workspace, world):
     mirror.SyncState.objects.create(
         workspace=workspace,
         locked_by="worker-1:4242:dead",
         locked_until=timezone.now() - timedelta(seconds=1),
     )
 
-    result = orchestrator.workspace_sync(workspace, kind="queues", client_factory=lambda ws: owner_client)
+    result = orchestrator.workspace_sync(workspace, kind="queues")
 
     assert result.status == "done"
     assert result.requests > 0
@@ -218,7 +207,7 @@ def test_a_stale_lock_of_a_killed_worker_is_taken_over(workspace, world, owner_c
 
 
 def test_one_resource_failing_records_its_error_and_the_run_goes_on(
-    workspace, world, make_client, sandbox_transport, settings
+    workspace, world, sandbox_transport, settings
 ):
     settings.WEBWORK_HISTORY_DAYS = 7
 
@@ -230,10 +219,9 @@ def test_one_resource_failing_records_its_error_and_the_run_goes_on(
                 return httpx.Response(500, json={"success": False, "message": "Server Error"})
             return sandbox_transport.handle_request(request)
 
-    client = make_client(world.owner)
-    client._http._transport = ProjectsDown()  # the wire only: the client itself is unchanged
+    settings.WEBWORK_HTTP_TRANSPORT = ProjectsDown()  # the wire only: the client itself is unchanged
 
-    result = orchestrator.workspace_sync(workspace, kind="incremental", client_factory=lambda ws: client)
+    result = orchestrator.workspace_sync(workspace, kind="incremental")
 
     assert result.status == "done"
     assert [error.split(":")[0] for error in result.errors] == ["projects"]
@@ -248,25 +236,12 @@ def test_one_resource_failing_records_its_error_and_the_run_goes_on(
     assert all(step["status"] == "done" for step in after)
 
 
-def test_a_401_refresh_cannot_fix_stops_the_run_and_marks_the_connection(
-    workspace, world, sandbox_transport, django_user_model
-):
-    from integrations.connections import connection_client
+def test_a_401_refresh_cannot_fix_stops_the_run_and_marks_the_connection(workspace, world):
+    connection = workspace.sync_connection
+    connection.access_token = "revoked-token"
+    connection.save()
 
-    user = django_user_model.objects.create(username="webwork-owner")
-    connection = mirror.Connection.objects.create(
-        user=user,
-        webwork_user_id=world.owner.id,
-        kind=mirror.Connection.Kind.PERSONAL,
-        access_token="revoked-token",
-    )
-    workspace.sync_connection = connection
-    workspace.save()
-
-    result = orchestrator.workspace_sync(
-        workspace,
-        client_factory=lambda ws: connection_client(connection),
-    )
+    result = orchestrator.workspace_sync(workspace)
 
     assert result.status == "stopped"
     connection.refresh_from_db()
@@ -280,10 +255,8 @@ def test_a_401_refresh_cannot_fix_stops_the_run_and_marks_the_connection(
     assert state.first_sync_done_at is None
 
 
-def test_a_time_budget_stops_between_steps_and_resume_finishes_the_plan(workspace, world, make_client):
-    stopped = orchestrator.workspace_sync(
-        workspace, kind="queues", client_factory=lambda ws: make_client(world.owner), time_budget=0
-    )
+def test_a_time_budget_stops_between_steps_and_resume_finishes_the_plan(workspace, world):
+    stopped = orchestrator.workspace_sync(workspace, kind="queues", time_budget=0)
 
     assert stopped.status == "partial"
     state = mirror.SyncState.objects.get(workspace=workspace)
@@ -291,9 +264,7 @@ def test_a_time_budget_stops_between_steps_and_resume_finishes_the_plan(workspac
     assert [s["status"] for s in state.plan["steps"]][:2] == ["done", "pending"]
     pending = [s["name"] for s in state.plan["steps"] if s["status"] == "pending"]
 
-    resumed = orchestrator.workspace_sync(
-        workspace, kind="resume", client_factory=lambda ws: make_client(world.owner)
-    )
+    resumed = orchestrator.workspace_sync(workspace, kind="resume")
 
     assert resumed.status == "done"
     state.refresh_from_db()
@@ -302,7 +273,7 @@ def test_a_time_budget_stops_between_steps_and_resume_finishes_the_plan(workspac
     assert stopped.requests + resumed.requests == state.requests_done
 
 
-def test_progress_shows_requests_done_and_time_left(workspace, world, owner_client, settings):
+def test_progress_shows_requests_done_and_time_left(workspace, world, settings):
     settings.WEBWORK_RATE_LIMIT_PER_MINUTE = 60
     seen = []
 
@@ -310,9 +281,7 @@ def test_progress_shows_requests_done_and_time_left(workspace, world, owner_clie
         if event == "start":
             seen.append(sync_progress(workspace))
 
-    orchestrator.workspace_sync(
-        workspace, kind="queues", client_factory=lambda ws: owner_client, progress=watch
-    )
+    orchestrator.workspace_sync(workspace, kind="queues", progress=watch)
 
     assert seen
     first = seen[0]
@@ -336,38 +305,28 @@ def test_progress_shows_requests_done_and_time_left(workspace, world, owner_clie
     ],
     ids=["server errors", "timeouts"],
 )
-def test_faults_mid_sync_then_a_clean_resync_converges(busy_world, workspace, make_client, settings, fault):
+def test_faults_mid_sync_then_a_clean_resync_converges(
+    busy_world, workspace, sandbox_transport, settings, fault
+):
     """WebWork breaks down after a few requests; the mirror keeps a consistent state and the
     next sync, with WebWork healthy again, converges."""
     settings.WEBWORK_HISTORY_DAYS = 14
-    token, _ = access_token_issue(user=busy_world.owner)
-    sent = {"count": 0}
+    settings.WEBWORK_HTTP_TRANSPORT = FaultsFrom(sandbox_transport, 6, fault)
 
-    def token_then_break():
-        sent["count"] += 1
-        if sent["count"] == 6:
-            sandbox.FaultSettings.objects.update_or_create(pk=1, defaults=fault)
-        return token
-
-    breaking = make_client(busy_world.owner, get_token=token_then_break, max_retries=1)
-    broken = orchestrator.workspace_sync(workspace, kind="full", client_factory=lambda ws: breaking)
+    broken = orchestrator.workspace_sync(workspace, kind="full")
 
     assert broken.errors  # the failing resources were recorded, not hidden
     assert mirror.SyncRun.objects.filter(workspace=workspace, status="failed").exists()
     assert mirror.SyncState.objects.get(workspace=workspace).locked_by == ""
 
     sandbox.FaultSettings.objects.filter(pk=1).delete()
-    healed = orchestrator.workspace_sync(
-        workspace, kind="full", client_factory=lambda ws: make_client(busy_world.owner)
-    )
+    healed = orchestrator.workspace_sync(workspace, kind="full")
 
     assert healed.errors == []
     assert_converged(workspace)
 
 
-def test_each_sync_refreshes_who_may_open_the_workspace(
-    busy_world, workspace, owner_client, django_user_model
-):
+def test_each_sync_refreshes_who_may_open_the_workspace(busy_world, workspace, django_user_model):
     """A manager demoted in WebWork loses the workspace at the next sync, not at their next sign-in."""
     user = django_user_model.objects.create(username="webwork-manager")
     connection = mirror.Connection.objects.create(
@@ -380,7 +339,7 @@ def test_each_sync_refreshes_who_may_open_the_workspace(
         role="Team manager"
     )
 
-    orchestrator.workspace_sync(workspace, kind="incremental", client_factory=lambda ws: owner_client)
+    orchestrator.workspace_sync(workspace, kind="incremental")
 
     access.refresh_from_db()
     assert (access.role, access.can_manage) == ("Team manager", False)

@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.bench.environment import (
     BenchSetupError,
-    in_process_transport,
+    in_process_wire,
     quiet_queue_log,
     run_settings,
     sandbox_required,
@@ -108,7 +108,7 @@ class Command(BaseCommand):
 
         tables = []
         if NEEDS_SANDBOX & set(chosen):
-            with in_process_transport() as transport:
+            with in_process_wire() as transport:
                 world = sync.world_prepare(
                     scale=options["scale"], seed=options["seed"], transport=transport, say=self.say
                 )
