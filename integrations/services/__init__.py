@@ -1,10 +1,11 @@
 """Write-through actions: every change a page offers, made at WebWork first.
 
 Each action takes keyword arguments only (`workspace=`, `actor=` the Django user, the mirror
-rows and inputs, `client=None`), asks WebWork, updates the mirror row from WebWork's answer and
-records an `AuditEvent`. When WebWork refuses or does not answer, nothing local changes and a
-`ServiceError` says why in a manager's words (with `field_errors` for forms). Bulk actions
-(`timesheets_approve`, `time_requests_approve`, `leaves_approve`) return one `BulkResult` per item.
+rows and inputs), asks WebWork through the acting manager's sign-in (or the workspace's),
+updates the mirror row from WebWork's answer and records an `AuditEvent`. When WebWork refuses
+or does not answer, nothing local changes and a `ServiceError` says why in a manager's words
+(with `field_errors` for forms). Bulk actions (`timesheets_approve`, `time_requests_approve`,
+`leaves_approve`) return one `BulkResult` per item.
 """
 
 from .base import UNSET, BulkResult, ServiceError

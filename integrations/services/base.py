@@ -15,6 +15,7 @@ WebWork:
 """
 
 import contextlib
+import contextvars
 import json
 import logging
 from collections.abc import Callable
@@ -154,20 +155,30 @@ def webwork_int(row):
 # --- The client --------------------------------------------------------------------------
 
 
+# The client of the action under way, so that the items of a bulk action share one client.
+_ACTIVE_CLIENT = contextvars.ContextVar("webwork_service_client", default=None)
+
+
 @contextlib.contextmanager
-def service_client(workspace, actor, client=None):
-    """`client` when given; else one acting as `actor` when they manage `workspace` with a working
-    sign-in (so WebWork records who decided), else the workspace's sync connection. A client made
-    here is closed afterwards."""
-    if client is not None:
-        yield client
+def service_client(workspace, actor):
+    """A client acting as `actor` when they manage `workspace` with a working sign-in (so WebWork
+    records who decided), else as the workspace's sync connection; closed afterwards. Within
+    another action's (a bulk action's items) it is that action's client."""
+    key = (workspace.pk, getattr(actor, "pk", None))
+    active = _ACTIVE_CLIENT.get()
+    if active is not None and active[0] == key:
+        yield active[1]
         return
     try:
         made = _default_client(workspace, actor)
     except errors.WebWorkError as exc:
         raise refusal(exc, what="object") from exc
-    with made:
-        yield made
+    token = _ACTIVE_CLIENT.set((key, made))
+    try:
+        with made:
+            yield made
+    finally:
+        _ACTIVE_CLIENT.reset(token)
 
 
 def _default_client(workspace, actor):
@@ -416,12 +427,12 @@ def bulk(items, act):
     return results
 
 
-def object_delete(*, workspace, actor, model, obj, what, path, action, client):
+def object_delete(*, workspace, actor, model, obj, what, path, action):
     """Delete `obj` (a mirror row of `model`) at WebWork (DELETE <path>/<id>); the mirror keeps the
     row, marked removed."""
     row = own_row(model, workspace, obj, what)
     before = snapshot(row)
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor) as api:
         workspace_call(api, "DELETE", f"{path}/{row.webwork_id}", workspace, what=what)
     return record(
         workspace=workspace,
@@ -470,11 +481,11 @@ class Decisions:
     status: Callable
     row: Callable
 
-    def decide(self, *, workspace, actor, item, client, action, verb, body=None, note=""):
+    def decide(self, *, workspace, actor, item, action, verb, body=None, note=""):
         """Take the decision `verb` on `item` (a mirror row), recorded as `action`."""
         row = own_row(self.model, workspace, item, self.what)
         before = snapshot(row)
-        with service_client(workspace, actor, client) as api:
+        with service_client(workspace, actor) as api:
             self.send(api, workspace, row, verb, body)
             payload = self.read(api, workspace, row)
         return self.store(workspace, actor, action, row, before, payload, verb, body=body, note=note)

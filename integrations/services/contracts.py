@@ -46,7 +46,6 @@ def contract_create(
     weekly_hours_limit=None,
     rate=None,
     screenshots=None,
-    client=None,
 ) -> Contract:
     """Put `member` on `project`. WebWork keeps the rate only when Clockroom's account may see
     rates and the project is billable; a limit left out is WebWork's default (168 hours)."""
@@ -55,7 +54,7 @@ def contract_create(
     terms = _terms(weekly_hours_limit=weekly_hours_limit, rate=rate, screenshots=screenshots)
     body = {"project_id": webwork_int(project), "user_id": webwork_int(member), **terms}
     name = member.full_name or member.email or "This member"
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor) as api:
         result = workspace_call(
             api,
             "POST",
@@ -92,24 +91,23 @@ def contract_update(
     weekly_hours_limit=UNSET,
     rate=UNSET,
     screenshots=UNSET,
-    client=None,
 ) -> Contract:
     """Change what is given of a contract's terms."""
     body = _terms(weekly_hours_limit=weekly_hours_limit, rate=rate, screenshots=screenshots)
-    return _update(workspace, actor, contract, body, "contract_update", client)
+    return _update(workspace, actor, contract, body, "contract_update")
 
 
-def contract_pause(*, workspace, actor, contract, client=None) -> Contract:
+def contract_pause(*, workspace, actor, contract) -> Contract:
     """Pause a contract: its member cannot track time on the project until it is resumed."""
-    return _update(workspace, actor, contract, {"status": "paused"}, "contract_pause", client)
+    return _update(workspace, actor, contract, {"status": "paused"}, "contract_pause")
 
 
-def contract_resume(*, workspace, actor, contract, client=None) -> Contract:
+def contract_resume(*, workspace, actor, contract) -> Contract:
     """Let the member of a paused contract track time on the project again."""
-    return _update(workspace, actor, contract, {"status": "active"}, "contract_resume", client)
+    return _update(workspace, actor, contract, {"status": "active"}, "contract_resume")
 
 
-def contract_delete(*, workspace, actor, contract, client=None) -> Contract:
+def contract_delete(*, workspace, actor, contract) -> Contract:
     """Take the member off the project at WebWork; the mirror keeps the contract, marked removed."""
     return object_delete(
         workspace=workspace,
@@ -119,16 +117,15 @@ def contract_delete(*, workspace, actor, contract, client=None) -> Contract:
         what=WHAT,
         path="contracts",
         action="contract_delete",
-        client=client,
     )
 
 
-def _update(workspace, actor, contract, body, action, client):
+def _update(workspace, actor, contract, body, action):
     row = own_row(Contract, workspace, contract, WHAT)
     if not body:
         return row
     before = snapshot(row)
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor) as api:
         result = workspace_call(
             api, "PUT", f"contracts/{row.webwork_id}", workspace, json=body, what=WHAT, fields=FIELDS
         )

@@ -59,7 +59,6 @@ def expense_create(
     member=None,
     note="",
     is_billable=False,
-    client=None,
 ) -> Expense:
     """Record an expense (for `member`, or for whoever Clockroom acts as when not given)."""
     inputs = InputErrors()
@@ -76,7 +75,7 @@ def expense_create(
         body["project_id"] = webwork_int(own_row(Project, workspace, project, "project"))
     if member is not None:
         body["user_id"] = webwork_int(own_row(Member, workspace, member, "member"))
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor) as api:
         result = workspace_call(api, "POST", "expenses", workspace, json=body, what=WHAT, fields=FIELDS)
     payload = created_object(
         result, "WebWork recorded the expense but did not say how; it will appear after the next sync."
@@ -104,7 +103,6 @@ def expense_update(
     project=UNSET,
     note=UNSET,
     is_billable=UNSET,
-    client=None,
 ) -> Expense:
     """Change what is given of an expense (`project=None` takes its project away)."""
     row = own_row(Expense, workspace, expense, WHAT)
@@ -130,7 +128,7 @@ def expense_update(
     if not body:
         return row
     before = snapshot(row)
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor) as api:
         result = workspace_call(
             api, "PUT", f"expenses/{row.webwork_id}", workspace, json=body, what=WHAT, fields=FIELDS
         )
@@ -146,7 +144,7 @@ def expense_update(
     )
 
 
-def expense_delete(*, workspace, actor, expense, client=None) -> Expense:
+def expense_delete(*, workspace, actor, expense) -> Expense:
     """Delete an expense at WebWork; the mirror keeps it, marked removed."""
     return object_delete(
         workspace=workspace,
@@ -156,7 +154,6 @@ def expense_delete(*, workspace, actor, expense, client=None) -> Expense:
         what=WHAT,
         path="expenses",
         action="expense_delete",
-        client=client,
     )
 
 

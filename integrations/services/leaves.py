@@ -11,21 +11,20 @@ REASON_REQUIRED = "Give a reason for the rejection; the member will see it."
 MOVED_ON = "This leave request is no longer pending (it is {status})."
 
 
-def leave_approve(*, workspace, actor, leave, client=None) -> LeaveRequest:
+def leave_approve(*, workspace, actor, leave) -> LeaveRequest:
     """Approve a pending leave request."""
     return DECISIONS.decide(
-        workspace=workspace, actor=actor, item=leave, client=client, action="leave_approve", verb="approve"
+        workspace=workspace, actor=actor, item=leave, action="leave_approve", verb="approve"
     )
 
 
-def leave_reject(*, workspace, actor, leave, reason, client=None) -> LeaveRequest:
+def leave_reject(*, workspace, actor, leave, reason) -> LeaveRequest:
     """Reject a pending leave request; the reason (required) is shown to the member."""
     reason = required_text(reason, "reason", REASON_REQUIRED)
     return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
         item=leave,
-        client=client,
         action="leave_reject",
         verb="reject",
         body={"reason": reason},
@@ -33,13 +32,11 @@ def leave_reject(*, workspace, actor, leave, reason, client=None) -> LeaveReques
     )
 
 
-def leaves_approve(*, workspace, actor, leaves, client=None):
+def leaves_approve(*, workspace, actor, leaves):
     """Approve each leave request (its own request and audit event); one that WebWork refuses is
     reported in its result and the others are approved all the same."""
-    with service_client(workspace, actor, client) as api:
-        return bulk(
-            leaves, lambda item: leave_approve(workspace=workspace, actor=actor, leave=item, client=api)
-        )
+    with service_client(workspace, actor):  # one client for every item
+        return bulk(leaves, lambda item: leave_approve(workspace=workspace, actor=actor, leave=item))
 
 
 def _read(api, workspace, row):

@@ -37,7 +37,7 @@ UPDATABLE = frozenset(FIELDS)
 MIRRORED = frozenset(UPDATABLE - {"remove_avatar"})
 
 
-def member_invite(*, workspace, actor, email, firstname, lastname, role, client=None) -> Member:
+def member_invite(*, workspace, actor, email, firstname, lastname, role) -> Member:
     """Invite someone to the workspace with `role` (WebWork emails them the invitation)."""
     inputs = InputErrors()
     body = {
@@ -47,7 +47,7 @@ def member_invite(*, workspace, actor, email, firstname, lastname, role, client=
         "role": inputs.take(_role, role),
     }
     inputs.raise_any()
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor) as api:
         result = workspace_call(
             api,
             "POST",
@@ -81,7 +81,7 @@ def member_invite(*, workspace, actor, email, firstname, lastname, role, client=
     )
 
 
-def member_update(*, workspace, actor, member, client=None, **fields) -> Member:
+def member_update(*, workspace, actor, member, **fields) -> Member:
     """Change what is given of a member: email, firstname, lastname, timezone, role, rate_status
     (0 hides their rates from them, 1 shows them), weekly_hours_limit, remove_avatar."""
     unknown = set(fields) - UPDATABLE
@@ -99,7 +99,7 @@ def member_update(*, workspace, actor, member, client=None, **fields) -> Member:
         fields["role"] = inputs.take(_role, fields["role"])
     inputs.raise_any()
     before = snapshot(row)
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor) as api:
         result = workspace_call(
             api,
             "PUT",

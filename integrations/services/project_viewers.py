@@ -34,7 +34,7 @@ FIELDS = {
 }
 
 
-def project_viewer_create(*, workspace, actor, email, firstname, lastname, client=None) -> ProjectViewer:
+def project_viewer_create(*, workspace, actor, email, firstname, lastname) -> ProjectViewer:
     """Invite a client as a project viewer (WebWork emails them); give them projects afterwards."""
     inputs = InputErrors()
     body = {
@@ -43,7 +43,7 @@ def project_viewer_create(*, workspace, actor, email, firstname, lastname, clien
         "lastname": inputs.take(required_text, lastname, "lastname", "Give the viewer's last name."),
     }
     inputs.raise_any()
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor) as api:
         result = workspace_call(
             api,
             "POST",
@@ -60,14 +60,13 @@ def project_viewer_create(*, workspace, actor, email, firstname, lastname, clien
     return _record(workspace, actor, "project_viewer_create", payload["id"], None, payload)
 
 
-def project_viewer_assign(*, workspace, actor, viewer, project, client=None) -> ProjectViewer:
+def project_viewer_assign(*, workspace, actor, viewer, project) -> ProjectViewer:
     """Let `viewer` see `project`."""
     return _project_link(
         workspace,
         actor,
         viewer,
         project,
-        client,
         action="project_viewer_assign",
         method="POST",
         verb="assign-project",
@@ -75,28 +74,26 @@ def project_viewer_assign(*, workspace, actor, viewer, project, client=None) -> 
     )
 
 
-def project_viewer_unassign(*, workspace, actor, viewer, project, client=None) -> ProjectViewer:
+def project_viewer_unassign(*, workspace, actor, viewer, project) -> ProjectViewer:
     """Stop `viewer` seeing `project`."""
     return _project_link(
         workspace,
         actor,
         viewer,
         project,
-        client,
         action="project_viewer_unassign",
         method="DELETE",
         verb="unassign-project",
     )
 
 
-def project_viewer_remove(*, workspace, actor, viewer, client=None) -> ProjectViewer:
+def project_viewer_remove(*, workspace, actor, viewer) -> ProjectViewer:
     """Archive a viewer: they lose access, and keep their projects should they be restored."""
     row = own_row(ProjectViewer, workspace, viewer, WHAT)
     return _act(
         workspace,
         actor,
         row,
-        client,
         action="project_viewer_remove",
         method="DELETE",
         path=f"project-viewers/{row.webwork_id}",
@@ -104,14 +101,13 @@ def project_viewer_remove(*, workspace, actor, viewer, client=None) -> ProjectVi
     )
 
 
-def project_viewer_restore(*, workspace, actor, viewer, client=None) -> ProjectViewer:
+def project_viewer_restore(*, workspace, actor, viewer) -> ProjectViewer:
     """Give an archived viewer their access back."""
     row = own_row(ProjectViewer, workspace, viewer, WHAT)
     return _act(
         workspace,
         actor,
         row,
-        client,
         action="project_viewer_restore",
         method="POST",
         path=f"project-viewers/{row.webwork_id}/restore",
@@ -119,7 +115,7 @@ def project_viewer_restore(*, workspace, actor, viewer, client=None) -> ProjectV
     )
 
 
-def _project_link(workspace, actor, viewer, project, client, *, action, method, verb, already=None):
+def _project_link(workspace, actor, viewer, project, *, action, method, verb, already=None):
     """Give `viewer` `project`, or take it away (`<method> project-viewers/<id>/<verb>`).
     already: the message of a refusal because the viewer sees the project already (when WebWork,
     read again, lists it among theirs), formatted with the viewer's and the project's names."""
@@ -140,7 +136,6 @@ def _project_link(workspace, actor, viewer, project, client, *, action, method, 
         workspace,
         actor,
         row,
-        client,
         action=action,
         method=method,
         path=f"project-viewers/{row.webwork_id}/{verb}",
@@ -151,11 +146,11 @@ def _project_link(workspace, actor, viewer, project, client, *, action, method, 
 
 
 def _act(
-    workspace, actor, row, client, *, action, method, path, body=None, note="", expected=None, on_refused=None
+    workspace, actor, row, *, action, method, path, body=None, note="", expected=None, on_refused=None
 ):
     """on_refused: None, or a function (api, exc) giving the message of a refusal (see `refusal`)."""
     before = _snapshot(row)
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor) as api:
         workspace_call(
             api,
             method,

@@ -14,26 +14,24 @@ COMMENT_REQUIRED = "Give a reason for the rejection; the member will see it."
 MOVED_ON = "This time request is no longer pending (it is {status})."
 
 
-def time_request_approve(*, workspace, actor, time_request, client=None) -> TimeRequest:
+def time_request_approve(*, workspace, actor, time_request) -> TimeRequest:
     """Approve a pending time request (WebWork then adds its time as manually added time)."""
     return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
         item=time_request,
-        client=client,
         action="time_request_approve",
         verb="approve",
     )
 
 
-def time_request_reject(*, workspace, actor, time_request, comment, client=None) -> TimeRequest:
+def time_request_reject(*, workspace, actor, time_request, comment) -> TimeRequest:
     """Reject a pending time request; the comment (required) is shown to the member."""
     comment = required_text(comment, "comment", COMMENT_REQUIRED)
     return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
         item=time_request,
-        client=client,
         action="time_request_reject",
         verb="reject",
         body={"comment": comment},
@@ -41,15 +39,13 @@ def time_request_reject(*, workspace, actor, time_request, comment, client=None)
     )
 
 
-def time_requests_approve(*, workspace, actor, time_requests, client=None):
+def time_requests_approve(*, workspace, actor, time_requests):
     """Approve each time request (its own request and audit event); one that WebWork refuses is
     reported in its result and the others are approved all the same."""
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor):  # one client for every item
         return bulk(
             time_requests,
-            lambda item: time_request_approve(
-                workspace=workspace, actor=actor, time_request=item, client=api
-            ),
+            lambda item: time_request_approve(workspace=workspace, actor=actor, time_request=item),
         )
 
 

@@ -27,26 +27,24 @@ REASON_REQUIRED = "Give a reason for the rejection; the member will see it."
 MOVED_ON = "This timesheet is no longer waiting for approval (it is {status})."
 
 
-def timesheet_approve(*, workspace, actor, timesheet, client=None) -> Timesheet:
+def timesheet_approve(*, workspace, actor, timesheet) -> Timesheet:
     """Approve a submitted timesheet."""
     return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
         item=timesheet,
-        client=client,
         action="timesheet_approve",
         verb="approve",
     )
 
 
-def timesheet_reject(*, workspace, actor, timesheet, reason, client=None) -> Timesheet:
+def timesheet_reject(*, workspace, actor, timesheet, reason) -> Timesheet:
     """Reject a submitted timesheet; the reason (required) is shown to the member."""
     reason = required_text(reason, "reason", REASON_REQUIRED)
     return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
         item=timesheet,
-        client=client,
         action="timesheet_reject",
         verb="reject",
         body={"reason": reason},
@@ -54,36 +52,34 @@ def timesheet_reject(*, workspace, actor, timesheet, reason, client=None) -> Tim
     )
 
 
-def timesheet_submit(*, workspace, actor, timesheet, client=None) -> Timesheet:
+def timesheet_submit(*, workspace, actor, timesheet) -> Timesheet:
     """Submit an open (or rejected) timesheet for approval."""
     return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
         item=timesheet,
-        client=client,
         action="timesheet_submit",
         verb="submit",
     )
 
 
-def timesheet_unsubmit(*, workspace, actor, timesheet, client=None) -> Timesheet:
+def timesheet_unsubmit(*, workspace, actor, timesheet) -> Timesheet:
     """Take a submitted timesheet back to open, so its member can change it."""
     return DECISIONS.decide(
         workspace=workspace,
         actor=actor,
         item=timesheet,
-        client=client,
         action="timesheet_unsubmit",
         verb="unsubmit",
     )
 
 
-def timesheets_approve(*, workspace, actor, timesheets, client=None) -> list[BulkResult]:
+def timesheets_approve(*, workspace, actor, timesheets) -> list[BulkResult]:
     """Approve each timesheet (its own request and audit event); one that WebWork refuses is
     reported in its result and the others are approved all the same."""
     results = []
     approved = []
-    with service_client(workspace, actor, client) as api:
+    with service_client(workspace, actor) as api:
         for item in timesheets:
             result = BulkResult(item=item)
             results.append(result)

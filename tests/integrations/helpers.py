@@ -87,6 +87,18 @@ class FaultsFrom(httpx.BaseTransport):
         return self.wire.handle_request(request)
 
 
+class CountingWire(httpx.BaseTransport):
+    """The wire to the sandbox, counting the requests every client sent through it (`sent`)."""
+
+    def __init__(self, wire):
+        self.wire = wire
+        self.sent = 0
+
+    def handle_request(self, request):
+        self.sent += 1
+        return self.wire.handle_request(request)
+
+
 def queued_tasks():
     """The tasks waiting in django-q2's queue (dicts with func, args ...), on the ORM or the Redis broker."""
     from django_q.brokers import get_broker

@@ -7,14 +7,26 @@ from django.contrib.auth import get_user_model
 from integrations.models import AuditEvent, Workspace
 from integrations.services.base import snapshot
 from integrations.sync.base import SyncContext
+from tests.integrations.helpers import CountingWire
+from tests.sandbox_world import sync_connection_for
 
 
 @pytest.fixture
-def mirror_workspace(world):
-    """Acme as Clockroom knows it (the tenant row)."""
-    return Workspace.objects.create(
+def wire(sandbox_transport, settings):
+    """The wire every client takes, counting what is sent through it (`wire.sent`)."""
+    counting = CountingWire(sandbox_transport)
+    settings.WEBWORK_HTTP_TRANSPORT = counting
+    return counting
+
+
+@pytest.fixture
+def mirror_workspace(world, wire):
+    """Acme as Clockroom knows it (the tenant row), acting through its Owner's sign-in."""
+    workspace = Workspace.objects.create(
         webwork_id=world.acme.id, name=world.acme.name, timezone=world.acme.timezone
     )
+    sync_connection_for(workspace, world.owner)
+    return workspace
 
 
 @pytest.fixture
@@ -23,14 +35,9 @@ def globex_mirror(world):
 
 
 @pytest.fixture
-def client(world, make_client):
-    """Clockroom's WebWork client acting as Acme's owner."""
-    return make_client(world.owner)
-
-
-@pytest.fixture
-def ctx(mirror_workspace, client):
-    return SyncContext(workspace=mirror_workspace, client=client)
+def ctx(mirror_workspace, make_client, world):
+    """What the tests mirror Acme with before acting (the syncs' own context)."""
+    return SyncContext(workspace=mirror_workspace, client=make_client(world.owner))
 
 
 @pytest.fixture
@@ -39,7 +46,7 @@ def actor(db):
 
 
 @pytest.fixture
-def unchanged(client):
+def unchanged(wire):
     """`with unchanged(row, requests=n):` asserts the block left `row` (a mirror row) as it was,
     wrote no audit event, and made at most `requests` requests to WebWork (any when None)."""
 
@@ -50,7 +57,7 @@ def unchanged(client):
         def __enter__(self):
             self.before = snapshot(type(self.row).objects.get(pk=self.row.pk), raw=self.row.raw)
             self.audits = AuditEvent.objects.count()
-            self.made = client.requests_made
+            self.made = wire.sent
             return self
 
         def __exit__(self, *exc):
@@ -58,7 +65,7 @@ def unchanged(client):
             assert snapshot(after, raw=after.raw) == self.before
             assert AuditEvent.objects.count() == self.audits
             if self.requests is not None:
-                assert client.requests_made - self.made <= self.requests
+                assert wire.sent - self.made <= self.requests
             return False
 
     return Unchanged

@@ -39,7 +39,7 @@ def work(world, ctx):
     }
 
 
-def test_creating_a_contract(world, mirror_workspace, client, actor, work, audit_of):
+def test_creating_a_contract(world, mirror_workspace, wire, actor, work, audit_of):
     row = contract_create(
         workspace=mirror_workspace,
         actor=actor,
@@ -47,7 +47,6 @@ def test_creating_a_contract(world, mirror_workspace, client, actor, work, audit
         member=work["bob"],
         weekly_hours_limit=20,
         screenshots="blurred",
-        client=client,
     )
 
     made = sandbox.Contract.objects.get(user=world.bob)
@@ -59,14 +58,13 @@ def test_creating_a_contract(world, mirror_workspace, client, actor, work, audit
     assert (event.object_type, event.before, event.after["weekly_hours_limit"]) == ("contract", None, 20)
 
 
-def test_a_duplicate_contract_is_refused_in_words(mirror_workspace, client, actor, work):
+def test_a_duplicate_contract_is_refused_in_words(mirror_workspace, wire, actor, work):
     with pytest.raises(ServiceError) as refused:
         contract_create(
             workspace=mirror_workspace,
             actor=actor,
             project=work["website"],
             member=work["alice"],
-            client=client,
         )
 
     # WebWork refuses with a 400 (its business rule; it documents no 409); reading Alice's
@@ -78,14 +76,13 @@ def test_a_duplicate_contract_is_refused_in_words(mirror_workspace, client, acto
     assert sandbox.Contract.objects.count() == 1
 
 
-def test_editing_a_contracts_terms(mirror_workspace, client, actor, work, audit_of):
+def test_editing_a_contracts_terms(mirror_workspace, wire, actor, work, audit_of):
     row = contract_update(
         workspace=mirror_workspace,
         actor=actor,
         contract=work["mirrored"],
         weekly_hours_limit=30,
         rate=Decimal("55.50"),
-        client=client,
     )
 
     work["contract"].refresh_from_db()
@@ -98,7 +95,7 @@ def test_editing_a_contracts_terms(mirror_workspace, client, actor, work, audit_
 
 
 def test_terms_out_of_range_are_refused_before_webwork_is_asked(
-    mirror_workspace, client, actor, work, unchanged
+    mirror_workspace, wire, actor, work, unchanged
 ):
     with unchanged(work["mirrored"], requests=0), pytest.raises(ServiceError) as refused:
         contract_update(
@@ -106,13 +103,12 @@ def test_terms_out_of_range_are_refused_before_webwork_is_asked(
             actor=actor,
             contract=work["mirrored"],
             weekly_hours_limit=200,
-            client=client,
         )
 
     assert list(refused.value.field_errors) == ["weekly_hours_limit"]
 
 
-def test_every_bad_term_is_reported_at_once(mirror_workspace, client, actor, work, unchanged):
+def test_every_bad_term_is_reported_at_once(mirror_workspace, wire, actor, work, unchanged):
     with unchanged(work["mirrored"], requests=0), pytest.raises(ServiceError) as refused:
         contract_update(
             workspace=mirror_workspace,
@@ -120,7 +116,6 @@ def test_every_bad_term_is_reported_at_once(mirror_workspace, client, actor, wor
             contract=work["mirrored"],
             weekly_hours_limit=True,
             rate="-3",
-            client=client,
         )
 
     assert refused.value.field_errors == {
@@ -132,14 +127,13 @@ def test_every_bad_term_is_reported_at_once(mirror_workspace, client, actor, wor
     )
 
 
-def test_a_setting_webwork_refuses_is_named_for_the_form(mirror_workspace, client, actor, work, unchanged):
+def test_a_setting_webwork_refuses_is_named_for_the_form(mirror_workspace, wire, actor, work, unchanged):
     with unchanged(work["mirrored"]), pytest.raises(ServiceError) as refused:
         contract_update(
             workspace=mirror_workspace,
             actor=actor,
             contract=work["mirrored"],
             screenshots="hourly",
-            client=client,
         )
 
     assert refused.value.status == 422
@@ -147,14 +141,12 @@ def test_a_setting_webwork_refuses_is_named_for_the_form(mirror_workspace, clien
     assert list(refused.value.field_errors) == ["screenshots"]
 
 
-def test_pausing_and_resuming(mirror_workspace, client, actor, work):
-    paused = contract_pause(workspace=mirror_workspace, actor=actor, contract=work["mirrored"], client=client)
+def test_pausing_and_resuming(mirror_workspace, wire, actor, work):
+    paused = contract_pause(workspace=mirror_workspace, actor=actor, contract=work["mirrored"])
     work["contract"].refresh_from_db()
     assert (work["contract"].status, paused.status) == ("paused", "paused")
 
-    resumed = contract_resume(
-        workspace=mirror_workspace, actor=actor, contract=work["mirrored"], client=client
-    )
+    resumed = contract_resume(workspace=mirror_workspace, actor=actor, contract=work["mirrored"])
     work["contract"].refresh_from_db()
     assert (work["contract"].status, resumed.status) == ("active", "active")
     assert_converged(mirror_workspace, "contracts")
@@ -162,8 +154,8 @@ def test_pausing_and_resuming(mirror_workspace, client, actor, work):
     assert actions == [("contract_pause", "paused"), ("contract_resume", "active")]
 
 
-def test_deleting_a_contract(mirror_workspace, client, actor, work, audit_of):
-    row = contract_delete(workspace=mirror_workspace, actor=actor, contract=work["mirrored"], client=client)
+def test_deleting_a_contract(mirror_workspace, wire, actor, work, audit_of):
+    row = contract_delete(workspace=mirror_workspace, actor=actor, contract=work["mirrored"])
 
     assert not sandbox.Contract.objects.exists()
     assert row.removed_at is not None
@@ -172,28 +164,26 @@ def test_deleting_a_contract(mirror_workspace, client, actor, work, audit_of):
 
 
 def test_a_contract_deleted_in_webwork_is_reported_and_the_mirror_left_alone(
-    mirror_workspace, client, actor, work, unchanged
+    mirror_workspace, wire, actor, work, unchanged
 ):
     work["contract"].delete()
 
     with unchanged(work["mirrored"]), pytest.raises(ServiceError) as refused:
-        contract_pause(workspace=mirror_workspace, actor=actor, contract=work["mirrored"], client=client)
+        contract_pause(workspace=mirror_workspace, actor=actor, contract=work["mirrored"])
 
     assert (refused.value.status, refused.value.kind) == (404, "not_found")
     assert refused.value.message == "WebWork no longer has this contract; it may have been deleted there."
 
 
 def test_a_project_of_another_workspace_is_refused_without_asking_webwork(
-    world, mirror_workspace, globex_mirror, client, actor, work
+    world, mirror_workspace, globex_mirror, wire, actor, work
 ):
     foreign = Project.objects.create(workspace=globex_mirror, webwork_id=work["website"].webwork_id, name="X")
-    made = client.requests_made
+    made = wire.sent
 
     with pytest.raises(ServiceError) as refused:
-        contract_create(
-            workspace=mirror_workspace, actor=actor, project=foreign, member=work["bob"], client=client
-        )
+        contract_create(workspace=mirror_workspace, actor=actor, project=foreign, member=work["bob"])
 
     assert refused.value.message == "This project is not part of Acme Studio."
-    assert client.requests_made == made
+    assert wire.sent == made
     assert not sandbox.Contract.objects.filter(user=world.bob).exists()

@@ -42,7 +42,7 @@ def books(world, ctx):
     }
 
 
-def test_creating_an_expense(world, mirror_workspace, client, actor, books, audit_of):
+def test_creating_an_expense(world, mirror_workspace, wire, actor, books, audit_of):
     row = expense_create(
         workspace=mirror_workspace,
         actor=actor,
@@ -54,7 +54,6 @@ def test_creating_an_expense(world, mirror_workspace, client, actor, books, audi
         member=books["alice"],
         note="Two nights",
         is_billable=True,
-        client=client,
     )
 
     made = sandbox.Expense.objects.get(expense_name="Hotel")
@@ -73,7 +72,7 @@ def test_creating_an_expense(world, mirror_workspace, client, actor, books, audi
     assert (event.object_id, event.before, event.after["name"]) == (str(made.id), None, "Hotel")
 
 
-def test_bad_inputs_are_all_named_before_webwork_is_asked(mirror_workspace, client, actor, books):
+def test_bad_inputs_are_all_named_before_webwork_is_asked(mirror_workspace, wire, actor, books):
     with pytest.raises(ServiceError) as refused:
         expense_create(
             workspace=mirror_workspace,
@@ -82,15 +81,14 @@ def test_bad_inputs_are_all_named_before_webwork_is_asked(mirror_workspace, clie
             date="15/01/2024",
             amount="0",
             category=books["travel"],
-            client=client,
         )
 
     assert set(refused.value.field_errors) == {"name", "date", "amount"}
-    assert client.requests_made == 4  # the mirror's syncs only
+    assert wire.sent == 4  # the mirror's syncs only
     assert sandbox.Expense.objects.count() == 1
 
 
-def test_webwork_refusing_a_field_names_it_in_plain_words(mirror_workspace, client, actor, books):
+def test_webwork_refusing_a_field_names_it_in_plain_words(mirror_workspace, wire, actor, books):
     with pytest.raises(ServiceError) as refused:
         expense_create(
             workspace=mirror_workspace,
@@ -99,7 +97,6 @@ def test_webwork_refusing_a_field_names_it_in_plain_words(mirror_workspace, clie
             date=date(2024, 1, 16),
             amount=Decimal("123456789012.50"),  # more digits than WebWork keeps
             category=books["travel"],
-            client=client,
         )
 
     assert refused.value.status == 422
@@ -109,7 +106,7 @@ def test_webwork_refusing_a_field_names_it_in_plain_words(mirror_workspace, clie
     assert not AuditEvent.objects.exists()
 
 
-def test_editing_an_expense(mirror_workspace, client, actor, books, audit_of):
+def test_editing_an_expense(mirror_workspace, wire, actor, books, audit_of):
     train = books["train"]
 
     row = expense_update(
@@ -119,7 +116,6 @@ def test_editing_an_expense(mirror_workspace, client, actor, books, audit_of):
         amount="95",
         category=books["office"],
         project=None,
-        client=client,
     )
 
     train.refresh_from_db()
@@ -137,10 +133,8 @@ def test_editing_an_expense(mirror_workspace, client, actor, books, audit_of):
     assert event.after["project_id"] is None
 
 
-def test_deleting_an_expense_marks_the_mirror_row_removed(mirror_workspace, client, actor, books, audit_of):
-    row = expense_delete(
-        workspace=mirror_workspace, actor=actor, expense=books["mirrored_train"], client=client
-    )
+def test_deleting_an_expense_marks_the_mirror_row_removed(mirror_workspace, wire, actor, books, audit_of):
+    row = expense_delete(workspace=mirror_workspace, actor=actor, expense=books["mirrored_train"])
 
     assert not sandbox.Expense.objects.filter(pk=books["train"].pk).exists()
     assert row.removed_at is not None
@@ -149,13 +143,11 @@ def test_deleting_an_expense_marks_the_mirror_row_removed(mirror_workspace, clie
     assert (event.before["removed_at"], event.after["removed_at"] is not None) == (None, True)
 
 
-def test_deleting_an_expense_webwork_no_longer_has(mirror_workspace, client, actor, books, unchanged):
+def test_deleting_an_expense_webwork_no_longer_has(mirror_workspace, wire, actor, books, unchanged):
     sandbox.Expense.objects.filter(pk=books["train"].pk).delete()
 
     with unchanged(books["mirrored_train"]), pytest.raises(ServiceError) as refused:
-        expense_delete(
-            workspace=mirror_workspace, actor=actor, expense=books["mirrored_train"], client=client
-        )
+        expense_delete(workspace=mirror_workspace, actor=actor, expense=books["mirrored_train"])
 
     assert (refused.value.status, refused.value.kind) == (404, "not_found")
     assert refused.value.message == "WebWork no longer has this expense; it may have been deleted there."

@@ -10,6 +10,7 @@ from integrations.sync.contracts import sync_contracts
 from integrations.sync.members import sync_members
 from integrations.sync.projects import sync_projects
 from integrations.webwork import errors
+from tests.sandbox_world import sync_connection_for
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -23,11 +24,11 @@ def work(world, ctx):
     return {"contract": contract, "mirrored": Contract.objects.get(webwork_id=str(contract.id))}
 
 
-def test_webwork_not_answering_changes_nothing(mirror_workspace, client, actor, work, unchanged):
+def test_webwork_not_answering_changes_nothing(mirror_workspace, wire, actor, work, unchanged):
     sandbox.FaultSettings.objects.update_or_create(pk=1, defaults={"server_error_rate": 1})
 
     with unchanged(work["mirrored"]), pytest.raises(ServiceError) as refused:
-        contract_pause(workspace=mirror_workspace, actor=actor, contract=work["mirrored"], client=client)
+        contract_pause(workspace=mirror_workspace, actor=actor, contract=work["mirrored"])
 
     assert refused.value.message == "WebWork did not answer; nothing was changed. Try again in a minute."
     assert refused.value.kind == "unavailable"
@@ -35,16 +36,12 @@ def test_webwork_not_answering_changes_nothing(mirror_workspace, client, actor, 
     assert work["contract"].status == "active"
 
 
-def test_a_role_webwork_forbids_changes_nothing(world, mirror_workspace, make_client, actor, work):
-    team_manager = make_client(world.team_manager)
+def test_a_role_webwork_forbids_changes_nothing(world, mirror_workspace, actor, work):
+    sync_connection_for(mirror_workspace, world.team_manager)  # the sign-in it acts through
 
     with pytest.raises(ServiceError) as refused:
         contract_update(
-            workspace=mirror_workspace,
-            actor=actor,
-            contract=work["mirrored"],
-            weekly_hours_limit=10,
-            client=team_manager,
+            workspace=mirror_workspace, actor=actor, contract=work["mirrored"], weekly_hours_limit=10
         )
 
     assert (refused.value.status, refused.value.kind) == (403, "forbidden")
@@ -58,9 +55,7 @@ def test_a_role_webwork_forbids_changes_nothing(world, mirror_workspace, make_cl
     assert not AuditEvent.objects.exists()
 
 
-def test_rows_of_another_workspace_are_never_sent(
-    world, mirror_workspace, globex_mirror, client, actor, work
-):
+def test_rows_of_another_workspace_are_never_sent(world, mirror_workspace, globex_mirror, wire, actor, work):
     """Globex's mirror rows, even carrying ids Acme's WebWork would accept, are refused unasked."""
     alice = Member.objects.get(webwork_id=str(world.alice.id))
     foreign_member = Member.objects.create(
@@ -69,21 +64,19 @@ def test_rows_of_another_workspace_are_never_sent(
     foreign_contract = Contract.objects.create(
         workspace=globex_mirror, webwork_id=work["mirrored"].webwork_id
     )
-    made = client.requests_made
+    made = wire.sent
 
     for act in (
         lambda: member_update(
-            workspace=mirror_workspace, actor=actor, member=foreign_member, firstname="Eve", client=client
+            workspace=mirror_workspace, actor=actor, member=foreign_member, firstname="Eve"
         ),
-        lambda: contract_pause(
-            workspace=mirror_workspace, actor=actor, contract=foreign_contract, client=client
-        ),
+        lambda: contract_pause(workspace=mirror_workspace, actor=actor, contract=foreign_contract),
     ):
         with pytest.raises(ServiceError) as refused:
             act()
         assert refused.value.kind == "not_found"
 
-    assert client.requests_made == made
+    assert wire.sent == made
     assert sandbox.SandboxUser.objects.get(pk=world.alice.pk).firstname == "Alice"
     assert sandbox.Contract.objects.get(pk=work["contract"].pk).status == "active"
     assert not AuditEvent.objects.exists()

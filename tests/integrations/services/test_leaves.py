@@ -34,10 +34,10 @@ def leaves(world, ctx):
     return {name: (leave, LeaveRequest.objects.get(webwork_id=str(leave.id))) for name, leave in made.items()}
 
 
-def test_approving_a_leave(world, mirror_workspace, client, actor, leaves, audit_of):
+def test_approving_a_leave(world, mirror_workspace, wire, actor, leaves, audit_of):
     leave, mirrored = leaves["alice"]
 
-    row = leave_approve(workspace=mirror_workspace, actor=actor, leave=mirrored, client=client)
+    row = leave_approve(workspace=mirror_workspace, actor=actor, leave=mirrored)
 
     leave.refresh_from_db()
     assert (leave.status, leave.approved_by) == ("approved", world.owner)
@@ -49,12 +49,10 @@ def test_approving_a_leave(world, mirror_workspace, client, actor, leaves, audit
     assert (event.before["status"], event.after["status"]) == ("pending", "approved")
 
 
-def test_rejecting_a_leave_with_a_reason(mirror_workspace, client, actor, leaves, audit_of):
+def test_rejecting_a_leave_with_a_reason(mirror_workspace, wire, actor, leaves, audit_of):
     leave, mirrored = leaves["bob"]
 
-    row = leave_reject(
-        workspace=mirror_workspace, actor=actor, leave=mirrored, reason="Release week", client=client
-    )
+    row = leave_reject(workspace=mirror_workspace, actor=actor, leave=mirrored, reason="Release week")
 
     leave.refresh_from_db()
     assert (leave.status, leave.reject_reason) == ("rejected", "Release week")
@@ -63,33 +61,33 @@ def test_rejecting_a_leave_with_a_reason(mirror_workspace, client, actor, leaves
 
 
 def test_a_rejection_without_a_reason_is_refused_before_webwork_is_asked(
-    mirror_workspace, client, actor, leaves, unchanged
+    mirror_workspace, wire, actor, leaves, unchanged
 ):
     leave, mirrored = leaves["bob"]
 
     with unchanged(mirrored, requests=0), pytest.raises(ServiceError) as refused:
-        leave_reject(workspace=mirror_workspace, actor=actor, leave=mirrored, reason="", client=client)
+        leave_reject(workspace=mirror_workspace, actor=actor, leave=mirrored, reason="")
 
     assert list(refused.value.field_errors) == ["reason"]
     leave.refresh_from_db()
     assert leave.status == "pending"
 
 
-def test_approving_an_approved_leave_says_so(world, mirror_workspace, client, actor, leaves, unchanged):
+def test_approving_an_approved_leave_says_so(world, mirror_workspace, wire, actor, leaves, unchanged):
     leave, mirrored = leaves["tara"]
     sandbox.LeaveRequest.objects.filter(pk=leave.pk).update(status="approved")
 
     with unchanged(mirrored), pytest.raises(ServiceError) as refused:
-        leave_approve(workspace=mirror_workspace, actor=actor, leave=mirrored, client=client)
+        leave_approve(workspace=mirror_workspace, actor=actor, leave=mirrored)
 
     assert refused.value.message == "This leave request is no longer pending (it is approved)."
 
 
-def test_bulk_approval_reports_a_leave_webwork_no_longer_has(mirror_workspace, client, actor, leaves):
+def test_bulk_approval_reports_a_leave_webwork_no_longer_has(mirror_workspace, wire, actor, leaves):
     sandbox.LeaveRequest.objects.filter(pk=leaves["bob"][0].pk).delete()
     items = [leaves[name][1] for name in ("alice", "bob", "tara")]
 
-    results = leaves_approve(workspace=mirror_workspace, actor=actor, leaves=items, client=client)
+    results = leaves_approve(workspace=mirror_workspace, actor=actor, leaves=items)
 
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].error == "WebWork no longer has this leave request; it may have been deleted there."

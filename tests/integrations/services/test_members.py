@@ -18,7 +18,7 @@ def team(world, ctx):
     return {"alice": Member.objects.get(email="alice@acme.test")}
 
 
-def test_inviting_a_member(world, mirror_workspace, client, actor, team, audit_of):
+def test_inviting_a_member(world, mirror_workspace, wire, actor, team, audit_of):
     row = member_invite(
         workspace=mirror_workspace,
         actor=actor,
@@ -26,7 +26,6 @@ def test_inviting_a_member(world, mirror_workspace, client, actor, team, audit_o
         firstname="Dora",
         lastname="Diaz",
         role="Project manager",
-        client=client,
     )
 
     made = sandbox.Membership.objects.get(workspace=world.acme, user__email="dora@acme.test")
@@ -42,7 +41,7 @@ def test_inviting_a_member(world, mirror_workspace, client, actor, team, audit_o
     assert (event.before, event.after["role"], event.note) == (None, "Project manager", "dora@acme.test")
 
 
-def test_inviting_a_member_twice_is_refused(mirror_workspace, client, actor, team):
+def test_inviting_a_member_twice_is_refused(mirror_workspace, wire, actor, team):
     with pytest.raises(ServiceError) as refused:
         member_invite(
             workspace=mirror_workspace,
@@ -51,7 +50,6 @@ def test_inviting_a_member_twice_is_refused(mirror_workspace, client, actor, tea
             firstname="Alice",
             lastname="Moreau",
             role="Regular User",
-            client=client,
         )
 
     # WebWork's 400 (a business rule; it documents no 409), explained by reading the members again.
@@ -60,7 +58,7 @@ def test_inviting_a_member_twice_is_refused(mirror_workspace, client, actor, tea
     assert not AuditEvent.objects.exists()
 
 
-def test_inviting_an_archived_member_again_is_not_refused(world, mirror_workspace, client, actor, team):
+def test_inviting_an_archived_member_again_is_not_refused(world, mirror_workspace, wire, actor, team):
     """WebWork takes an archived member back with an invitation: nothing to explain, no refusal."""
     sandbox.Membership.objects.filter(workspace=world.acme, user=world.alice).update(
         deleted_at=timezone.now()
@@ -73,14 +71,13 @@ def test_inviting_an_archived_member_again_is_not_refused(world, mirror_workspac
         firstname="Alice",
         lastname="Moreau",
         role="Regular User",
-        client=client,
     )
 
     assert (row.email, row.status) == ("alice@acme.test", "inactive")
 
 
 def test_an_email_another_member_has_is_refused_in_words(
-    world, mirror_workspace, client, actor, team, unchanged
+    world, mirror_workspace, wire, actor, team, unchanged
 ):
     with unchanged(team["alice"]), pytest.raises(ServiceError) as refused:
         member_update(
@@ -88,7 +85,6 @@ def test_an_email_another_member_has_is_refused_in_words(
             actor=actor,
             member=team["alice"],
             email="bob@acme.test",
-            client=client,
         )
 
     # WebWork's 422 names the email (a value already taken); the members read again say whose it is.
@@ -99,7 +95,7 @@ def test_an_email_another_member_has_is_refused_in_words(
 
 
 def test_an_email_of_an_account_outside_the_workspace_is_refused_in_webworks_words(
-    world, mirror_workspace, client, actor, team, unchanged
+    world, mirror_workspace, wire, actor, team, unchanged
 ):
     """Clockroom cannot see accounts of other workspaces: WebWork's own words name the field."""
     with unchanged(team["alice"]), pytest.raises(ServiceError) as refused:
@@ -108,7 +104,6 @@ def test_an_email_of_an_account_outside_the_workspace_is_refused_in_webworks_wor
             actor=actor,
             member=team["alice"],
             email="owner@globex.test",
-            client=client,
         )
 
     assert refused.value.message == (
@@ -119,9 +114,9 @@ def test_an_email_of_an_account_outside_the_workspace_is_refused_in_webworks_wor
 
 
 def test_an_invitation_with_an_unknown_role_is_refused_before_webwork_is_asked(
-    mirror_workspace, client, actor, team
+    mirror_workspace, wire, actor, team
 ):
-    made = client.requests_made
+    made = wire.sent
 
     with pytest.raises(ServiceError) as refused:
         member_invite(
@@ -131,21 +126,19 @@ def test_an_invitation_with_an_unknown_role_is_refused_before_webwork_is_asked(
             firstname="Dora",
             lastname="Diaz",
             role="Owner",
-            client=client,
         )
 
     assert set(refused.value.field_errors) == {"email", "role"}
-    assert client.requests_made == made
+    assert wire.sent == made
 
 
-def test_changing_a_member(world, mirror_workspace, client, actor, team, audit_of):
+def test_changing_a_member(world, mirror_workspace, wire, actor, team, audit_of):
     row = member_update(
         workspace=mirror_workspace,
         actor=actor,
         member=team["alice"],
         role="Team manager",
         weekly_hours_limit=32,
-        client=client,
     )
 
     membership = sandbox.Membership.objects.get(workspace=world.acme, user=world.alice)
@@ -157,14 +150,13 @@ def test_changing_a_member(world, mirror_workspace, client, actor, team, audit_o
     assert (event.before["weekly_hours_limit"], event.after["weekly_hours_limit"]) == (40, 32)
 
 
-def test_a_change_webwork_refuses_names_the_field(world, mirror_workspace, client, actor, team, unchanged):
+def test_a_change_webwork_refuses_names_the_field(world, mirror_workspace, wire, actor, team, unchanged):
     with unchanged(team["alice"]), pytest.raises(ServiceError) as refused:
         member_update(
             workspace=mirror_workspace,
             actor=actor,
             member=team["alice"],
             timezone="Mars/Olympus",
-            client=client,
         )
 
     assert refused.value.message.startswith("WebWork did not accept the time zone (")
@@ -172,8 +164,6 @@ def test_a_change_webwork_refuses_names_the_field(world, mirror_workspace, clien
     assert sandbox.SandboxUser.objects.get(pk=world.alice.pk).timezone == "UTC"
 
 
-def test_an_unknown_field_is_a_programming_error(mirror_workspace, client, actor, team):
+def test_an_unknown_field_is_a_programming_error(mirror_workspace, wire, actor, team):
     with pytest.raises(TypeError, match="nickname"):
-        member_update(
-            workspace=mirror_workspace, actor=actor, member=team["alice"], nickname="Al", client=client
-        )
+        member_update(workspace=mirror_workspace, actor=actor, member=team["alice"], nickname="Al")

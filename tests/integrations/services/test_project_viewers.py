@@ -42,14 +42,13 @@ def sees(viewer):
     return sorted(ViewerProject.objects.filter(viewer=viewer).values_list("project__name", flat=True))
 
 
-def test_inviting_a_viewer(world, mirror_workspace, client, actor, clients, audit_of):
+def test_inviting_a_viewer(world, mirror_workspace, wire, actor, clients, audit_of):
     row = project_viewer_create(
         workspace=mirror_workspace,
         actor=actor,
         email="ceo@initech.test",
         firstname="Bill",
         lastname="Lumbergh",
-        client=client,
     )
 
     made = sandbox.Membership.objects.get(workspace=world.acme, user__email="ceo@initech.test")
@@ -65,7 +64,7 @@ def test_inviting_a_viewer(world, mirror_workspace, client, actor, clients, audi
     assert (event.before, event.after["email"], event.after["projects"]) == (None, "ceo@initech.test", [])
 
 
-def test_inviting_someone_already_in_the_workspace_is_refused(mirror_workspace, client, actor, clients):
+def test_inviting_someone_already_in_the_workspace_is_refused(mirror_workspace, wire, actor, clients):
     with pytest.raises(ServiceError) as refused:
         project_viewer_create(
             workspace=mirror_workspace,
@@ -73,7 +72,6 @@ def test_inviting_someone_already_in_the_workspace_is_refused(mirror_workspace, 
             email="alice@acme.test",
             firstname="Alice",
             lastname="Moreau",
-            client=client,
         )
 
     # WebWork's 400 (a business rule; it documents no 409), explained by reading the members again.
@@ -83,7 +81,7 @@ def test_inviting_someone_already_in_the_workspace_is_refused(mirror_workspace, 
 
 
 def test_inviting_an_archived_viewer_again_says_to_restore_them(
-    world, mirror_workspace, client, actor, clients
+    world, mirror_workspace, wire, actor, clients
 ):
     sandbox.Membership.objects.filter(workspace=world.acme, user=world.viewer).update(
         deleted_at=timezone.now()
@@ -96,7 +94,6 @@ def test_inviting_an_archived_viewer_again_says_to_restore_them(
             email="client@northwind.test",
             firstname="Nora",
             lastname="West",
-            client=client,
         )
 
     assert (refused.value.status, refused.value.kind) == (400, "conflict")
@@ -106,11 +103,11 @@ def test_inviting_an_archived_viewer_again_says_to_restore_them(
     )
 
 
-def test_giving_and_taking_a_project(world, mirror_workspace, client, actor, clients):
+def test_giving_and_taking_a_project(world, mirror_workspace, wire, actor, clients):
     viewer = clients["viewer"]
 
     row = project_viewer_assign(
-        workspace=mirror_workspace, actor=actor, viewer=viewer, project=clients["support"], client=client
+        workspace=mirror_workspace, actor=actor, viewer=viewer, project=clients["support"]
     )
     assert sorted(clients["nora"].viewer_projects.values_list("project__name", flat=True)) == [
         "Support",
@@ -120,7 +117,7 @@ def test_giving_and_taking_a_project(world, mirror_workspace, client, actor, cli
     assert_converged(mirror_workspace, "project_viewers")
 
     project_viewer_unassign(
-        workspace=mirror_workspace, actor=actor, viewer=viewer, project=clients["website"], client=client
+        workspace=mirror_workspace, actor=actor, viewer=viewer, project=clients["website"]
     )
     assert list(clients["nora"].viewer_projects.values_list("project__name", flat=True)) == ["Support"]
     assert sees(viewer) == ["Support"]
@@ -136,14 +133,13 @@ def test_giving_and_taking_a_project(world, mirror_workspace, client, actor, cli
     ]
 
 
-def test_giving_a_project_the_viewer_already_sees(mirror_workspace, client, actor, clients, unchanged):
+def test_giving_a_project_the_viewer_already_sees(mirror_workspace, wire, actor, clients, unchanged):
     with unchanged(clients["viewer"]), pytest.raises(ServiceError) as refused:
         project_viewer_assign(
             workspace=mirror_workspace,
             actor=actor,
             viewer=clients["viewer"],
             project=clients["website"],
-            client=client,
         )
 
     assert refused.value.message == "Nora West can already see Website."
@@ -151,27 +147,25 @@ def test_giving_a_project_the_viewer_already_sees(mirror_workspace, client, acto
     assert sees(clients["viewer"]) == ["Website"]
 
 
-def test_removing_and_restoring_a_viewer(mirror_workspace, client, actor, clients):
+def test_removing_and_restoring_a_viewer(mirror_workspace, wire, actor, clients):
     viewer = clients["viewer"]
 
-    removed = project_viewer_remove(workspace=mirror_workspace, actor=actor, viewer=viewer, client=client)
+    removed = project_viewer_remove(workspace=mirror_workspace, actor=actor, viewer=viewer)
     clients["nora"].refresh_from_db()
     assert (clients["nora"].status, clients["nora"].deleted_at is not None) == ("inactive", True)
     assert removed.status == "inactive"
     assert sees(removed) == ["Website"]  # kept for a restore
     assert_converged(mirror_workspace, "project_viewers")
 
-    restored = project_viewer_restore(workspace=mirror_workspace, actor=actor, viewer=viewer, client=client)
+    restored = project_viewer_restore(workspace=mirror_workspace, actor=actor, viewer=viewer)
     clients["nora"].refresh_from_db()
     assert (clients["nora"].status, restored.status) == ("active", "active")
     assert_converged(mirror_workspace, "project_viewers")
 
 
-def test_restoring_a_viewer_who_is_not_archived(mirror_workspace, client, actor, clients, unchanged):
+def test_restoring_a_viewer_who_is_not_archived(mirror_workspace, wire, actor, clients, unchanged):
     with unchanged(clients["viewer"]), pytest.raises(ServiceError) as refused:
-        project_viewer_restore(
-            workspace=mirror_workspace, actor=actor, viewer=clients["viewer"], client=client
-        )
+        project_viewer_restore(workspace=mirror_workspace, actor=actor, viewer=clients["viewer"])
 
     assert refused.value.status == 422
     assert refused.value.message.startswith(

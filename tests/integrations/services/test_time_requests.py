@@ -41,11 +41,11 @@ def requests(world, ctx):
 
 
 def test_approving_adds_the_time_at_webwork_and_updates_the_mirror(
-    world, mirror_workspace, client, actor, requests, audit_of
+    world, mirror_workspace, wire, actor, requests, audit_of
 ):
     request, mirrored = requests["alice_1"]
 
-    row = time_request_approve(workspace=mirror_workspace, actor=actor, time_request=mirrored, client=client)
+    row = time_request_approve(workspace=mirror_workspace, actor=actor, time_request=mirrored)
 
     assert status_at_webwork(request) == "approved"
     assert sandbox.TimeEntry.objects.filter(user=world.alice, start_time=request.start).exists()
@@ -56,7 +56,7 @@ def test_approving_adds_the_time_at_webwork_and_updates_the_mirror(
     assert (event.before["status"], event.after["status"]) == ("pending", "approved")
 
 
-def test_rejecting_sends_the_comment(world, mirror_workspace, client, actor, requests, audit_of):
+def test_rejecting_sends_the_comment(world, mirror_workspace, wire, actor, requests, audit_of):
     request, mirrored = requests["bob_1"]
 
     row = time_request_reject(
@@ -64,7 +64,6 @@ def test_rejecting_sends_the_comment(world, mirror_workspace, client, actor, req
         actor=actor,
         time_request=mirrored,
         comment="That day was a holiday.",
-        client=client,
     )
 
     request.refresh_from_db()
@@ -75,40 +74,36 @@ def test_rejecting_sends_the_comment(world, mirror_workspace, client, actor, req
 
 
 def test_a_rejection_without_a_comment_is_refused_before_webwork_is_asked(
-    mirror_workspace, client, actor, requests, unchanged
+    mirror_workspace, wire, actor, requests, unchanged
 ):
     request, mirrored = requests["bob_1"]
 
     with unchanged(mirrored, requests=0), pytest.raises(ServiceError) as refused:
-        time_request_reject(
-            workspace=mirror_workspace, actor=actor, time_request=mirrored, comment=None, client=client
-        )
+        time_request_reject(workspace=mirror_workspace, actor=actor, time_request=mirrored, comment=None)
 
     assert list(refused.value.field_errors) == ["comment"]
     assert status_at_webwork(request) == "pending"
 
 
 def test_approving_a_request_rejected_meanwhile_says_so(
-    world, mirror_workspace, client, actor, requests, unchanged
+    world, mirror_workspace, wire, actor, requests, unchanged
 ):
     request, mirrored = requests["alice_2"]
     timekeeping.time_request_reject(request, by=world.manager, comment="Duplicate")
 
     with unchanged(mirrored), pytest.raises(ServiceError) as refused:
-        time_request_approve(workspace=mirror_workspace, actor=actor, time_request=mirrored, client=client)
+        time_request_approve(workspace=mirror_workspace, actor=actor, time_request=mirrored)
 
     assert refused.value.message == "This time request is no longer pending (it is rejected)."
 
 
 def test_bulk_approval_approves_the_rest_and_reports_the_one_refused(
-    world, mirror_workspace, client, actor, requests
+    world, mirror_workspace, wire, actor, requests
 ):
     timekeeping.time_request_approve(requests["alice_2"][0], by=world.manager)
     items = [requests[name][1] for name in ("alice_1", "alice_2", "bob_1")]
 
-    results = time_requests_approve(
-        workspace=mirror_workspace, actor=actor, time_requests=items, client=client
-    )
+    results = time_requests_approve(workspace=mirror_workspace, actor=actor, time_requests=items)
 
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].error == "This time request is no longer pending (it is approved)."

@@ -49,11 +49,11 @@ def weeks(world, ctx):
 
 
 def test_approving_changes_webwork_the_mirror_and_records_who_did_it(
-    world, mirror_workspace, client, actor, weeks, audit_of
+    world, mirror_workspace, wire, actor, weeks, audit_of
 ):
     sheet, mirrored = weeks["alice_this"]
 
-    row = timesheet_approve(workspace=mirror_workspace, actor=actor, timesheet=mirrored, client=client)
+    row = timesheet_approve(workspace=mirror_workspace, actor=actor, timesheet=mirrored)
 
     assert status_at_webwork(sheet) == "approved"
     assert sheet.reviewed_by == world.owner
@@ -71,9 +71,7 @@ def test_approving_changes_webwork_the_mirror_and_records_who_did_it(
     assert event.after["total_minutes"] == 120
 
 
-def test_rejecting_sends_the_reason_and_keeps_it_in_the_audit(
-    mirror_workspace, client, actor, weeks, audit_of
-):
+def test_rejecting_sends_the_reason_and_keeps_it_in_the_audit(mirror_workspace, wire, actor, weeks, audit_of):
     sheet, mirrored = weeks["bob_last"]
 
     row = timesheet_reject(
@@ -81,7 +79,6 @@ def test_rejecting_sends_the_reason_and_keeps_it_in_the_audit(
         actor=actor,
         timesheet=mirrored,
         reason="  Monday's hours belong to the Support project.  ",
-        client=client,
     )
 
     sheet.refresh_from_db()
@@ -96,14 +93,12 @@ def test_rejecting_sends_the_reason_and_keeps_it_in_the_audit(
 
 
 def test_a_rejection_without_a_reason_is_refused_before_webwork_is_asked(
-    mirror_workspace, client, actor, weeks, unchanged
+    mirror_workspace, wire, actor, weeks, unchanged
 ):
     sheet, mirrored = weeks["alice_this"]
 
     with unchanged(mirrored, requests=0), pytest.raises(ServiceError) as refused:
-        timesheet_reject(
-            workspace=mirror_workspace, actor=actor, timesheet=mirrored, reason="  ", client=client
-        )
+        timesheet_reject(workspace=mirror_workspace, actor=actor, timesheet=mirrored, reason="  ")
 
     assert "reason" in refused.value.field_errors
     assert refused.value.message == "Give a reason for the rejection; the member will see it."
@@ -111,27 +106,27 @@ def test_a_rejection_without_a_reason_is_refused_before_webwork_is_asked(
 
 
 def test_approving_a_timesheet_approved_meanwhile_says_so_and_changes_nothing(
-    world, mirror_workspace, client, actor, weeks, unchanged
+    world, mirror_workspace, wire, actor, weeks, unchanged
 ):
     sheet, mirrored = weeks["alice_last"]
     timekeeping.timesheet_approve(sheet, by=world.manager)  # someone else, in WebWork itself
 
     with unchanged(mirrored), pytest.raises(ServiceError) as refused:
-        timesheet_approve(workspace=mirror_workspace, actor=actor, timesheet=mirrored, client=client)
+        timesheet_approve(workspace=mirror_workspace, actor=actor, timesheet=mirrored)
 
     assert refused.value.message == "This timesheet is no longer waiting for approval (it is approved)."
     assert refused.value.status == 422
     assert Timesheet.objects.get(pk=mirrored.pk).status == "submitted"
 
 
-def test_submitting_and_taking_back_a_timesheet(mirror_workspace, client, actor, weeks):
+def test_submitting_and_taking_back_a_timesheet(mirror_workspace, wire, actor, weeks):
     sheet, mirrored = weeks["bob_this"]
 
-    submitted = timesheet_submit(workspace=mirror_workspace, actor=actor, timesheet=mirrored, client=client)
+    submitted = timesheet_submit(workspace=mirror_workspace, actor=actor, timesheet=mirrored)
     assert (status_at_webwork(sheet), submitted.status) == ("submitted", "submitted")
     assert submitted.submitted_on is not None
 
-    reopened = timesheet_unsubmit(workspace=mirror_workspace, actor=actor, timesheet=mirrored, client=client)
+    reopened = timesheet_unsubmit(workspace=mirror_workspace, actor=actor, timesheet=mirrored)
     assert (status_at_webwork(sheet), reopened.status) == ("open", "open")
     assert_converged(mirror_workspace, "timesheets")
     events = list(AuditEvent.objects.order_by("id").values_list("action", "before__status", "after__status"))
@@ -141,21 +136,21 @@ def test_submitting_and_taking_back_a_timesheet(mirror_workspace, client, actor,
     ]
 
 
-def test_unsubmitting_an_open_timesheet_says_why_not(mirror_workspace, client, actor, weeks, unchanged):
+def test_unsubmitting_an_open_timesheet_says_why_not(mirror_workspace, wire, actor, weeks, unchanged):
     _sheet, mirrored = weeks["bob_this"]
 
     with unchanged(mirrored), pytest.raises(ServiceError) as refused:
-        timesheet_unsubmit(workspace=mirror_workspace, actor=actor, timesheet=mirrored, client=client)
+        timesheet_unsubmit(workspace=mirror_workspace, actor=actor, timesheet=mirrored)
 
     assert (
         refused.value.message == "This timesheet is not submitted (it is open), so it cannot be taken back."
     )
 
 
-def test_bulk_approval_approves_the_rest_and_reports_the_one_refused(mirror_workspace, client, actor, weeks):
+def test_bulk_approval_approves_the_rest_and_reports_the_one_refused(mirror_workspace, wire, actor, weeks):
     items = [weeks[name][1] for name in ("alice_last", "bob_this", "bob_last", "alice_this")]
 
-    results = timesheets_approve(workspace=mirror_workspace, actor=actor, timesheets=items, client=client)
+    results = timesheets_approve(workspace=mirror_workspace, actor=actor, timesheets=items)
 
     assert [(r.item, r.ok) for r in results] == [(item, item != weeks["bob_this"][1]) for item in items]
     assert results[1].error == "This timesheet is no longer waiting for approval (it is open)."
@@ -171,21 +166,21 @@ def test_bulk_approval_approves_the_rest_and_reports_the_one_refused(mirror_work
     assert audited == sorted(str(weeks[name][0].id) for name in ("alice_last", "bob_last", "alice_this"))
 
 
-def test_bulk_approval_reads_a_weeks_timesheets_back_together(mirror_workspace, client, actor, weeks):
+def test_bulk_approval_reads_a_weeks_timesheets_back_together(mirror_workspace, wire, actor, weeks):
     """Last week's two timesheets come back from one listing: 3 approvals + 1 listing for last
     week + 1 read for this week's single timesheet."""
     items = [weeks[name][1] for name in ("alice_last", "bob_last", "alice_this")]
-    made = client.requests_made
+    made = wire.sent
 
-    results = timesheets_approve(workspace=mirror_workspace, actor=actor, timesheets=items, client=client)
+    results = timesheets_approve(workspace=mirror_workspace, actor=actor, timesheets=items)
 
     assert all(result.ok for result in results)
-    assert client.requests_made - made == 5
+    assert wire.sent - made == 5
     assert_converged(mirror_workspace, "timesheets")
 
 
 def test_a_timesheet_of_another_workspace_is_refused_without_asking_webwork(
-    world, mirror_workspace, globex_mirror, client, actor, weeks, unchanged
+    world, mirror_workspace, globex_mirror, wire, actor, weeks, unchanged
 ):
     sheet, _mirrored = weeks["alice_this"]
     # A row of Globex's mirror carrying an id that Acme's WebWork would accept.
@@ -198,12 +193,12 @@ def test_a_timesheet_of_another_workspace_is_refused_without_asking_webwork(
     )
 
     with unchanged(foreign, requests=0), pytest.raises(ServiceError) as refused:
-        timesheet_approve(workspace=mirror_workspace, actor=actor, timesheet=foreign, client=client)
+        timesheet_approve(workspace=mirror_workspace, actor=actor, timesheet=foreign)
 
     assert refused.value.kind == "not_found"
     assert refused.value.message == "This timesheet is not part of Acme Studio."
     assert status_at_webwork(sheet) == "submitted"
 
-    results = timesheets_approve(workspace=mirror_workspace, actor=actor, timesheets=[foreign], client=client)
+    results = timesheets_approve(workspace=mirror_workspace, actor=actor, timesheets=[foreign])
     assert (results[0].ok, results[0].error) == (False, "This timesheet is not part of Acme Studio.")
     assert status_at_webwork(sheet) == "submitted"
