@@ -9,6 +9,7 @@ from integrations.sandbox.models.accounts import Role
 from integrations.sandbox.oauth.services import oauth_application_register
 from integrations.sandbox.tokens import access_token_issue
 from integrations.webwork.client import WebWorkClient
+from tests.integrations.helpers import CountingWire
 from tests.sandbox_world import CALLBACK, SANDBOX_API, ApiClient, World, make_user
 
 # The live server and Playwright's sync API share a thread with Django's ORM.
@@ -108,6 +109,14 @@ def sandbox_transport(settings):
         settings.WEBWORK_HTTP_TRANSPORT = transport
         settings.WEBWORK_API_BASE_URL = SANDBOX_API
         yield transport
+
+
+@pytest.fixture
+def wire(sandbox_transport, settings):
+    """The wire every client takes, counting what is sent through it (`wire.sent`)."""
+    counting = CountingWire(sandbox_transport)
+    settings.WEBWORK_HTTP_TRANSPORT = counting
+    return counting
 
 
 @pytest.fixture

@@ -86,28 +86,23 @@ def webhook_deliveries_requeue_stale(*, older_than=STALE_AFTER) -> int:
 class _WorkspaceClient:
     """The workspace's WebWorkClient, made on first use (tracker events need none)."""
 
-    def __init__(self, workspace, client=None):
+    def __init__(self, workspace):
         self.workspace = workspace
-        self.client = client
-        self.owned = False
+        self.client = None
 
     def __call__(self):
         if self.client is None:
             self.client = workspace_client(self.workspace)
-            self.owned = True
         return self.client
 
     def close(self):
-        if self.owned:
+        if self.client is not None:
             self.client.close()
 
 
-def process_delivery(delivery, client=None):
+def process_delivery(delivery):
     """Apply one delivery (or delivery id) to the mirror. Returns its status afterwards (None if gone).
-
-    client: a WebWorkClient for the delivery's workspace; by default `workspace_client(workspace)`,
-    made only when the event needs WebWork.
-    """
+    The workspace's client (`workspace_client`) is made only when the event needs WebWork."""
     delivery_id = getattr(delivery, "pk", delivery)
     delivery = WebhookDelivery.objects.select_related("workspace").filter(pk=delivery_id).first()
     if delivery is None:
@@ -115,7 +110,7 @@ def process_delivery(delivery, client=None):
     if delivery.status == Status.PROCESSED:
         return delivery.status
     WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
-    lazy_client = _WorkspaceClient(delivery.workspace, client)
+    lazy_client = _WorkspaceClient(delivery.workspace)
     try:
         outcome = _decide(delivery, lazy_client)
         if outcome.ignored:

@@ -7,16 +7,7 @@ from django.contrib.auth import get_user_model
 from integrations.models import AuditEvent, Workspace
 from integrations.services.base import snapshot
 from integrations.sync.base import SyncContext
-from tests.integrations.helpers import CountingWire
 from tests.sandbox_world import sync_connection_for
-
-
-@pytest.fixture
-def wire(sandbox_transport, settings):
-    """The wire every client takes, counting what is sent through it (`wire.sent`)."""
-    counting = CountingWire(sandbox_transport)
-    settings.WEBWORK_HTTP_TRANSPORT = counting
-    return counting
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from integrations.models import Member, Project, RunningTracker, WebhookDelivery
+from integrations.models import Connection, Member, Project, RunningTracker, WebhookDelivery
 from integrations.sandbox import models as sandbox
 from integrations.sync.base import SyncContext
 from integrations.sync.members import sync_members
@@ -15,6 +15,7 @@ from integrations.webhooks.handlers import Event, project_changed, tracker_start
 from integrations.webhooks.processing import process_delivery
 from integrations.webhooks.tasks import process_webhook_delivery_task, requeue_stale_webhook_deliveries_task
 from tests.integrations.helpers import queue_purge, queued_tasks
+from tests.sandbox_world import sync_connection_for
 
 from .conftest import event_body, minutes_ago, stored
 
@@ -24,8 +25,10 @@ Status = WebhookDelivery.Status
 
 
 @pytest.fixture
-def synced(workspace, registered, owner_client):
-    """Acme's members and projects mirrored, with our webhook registered."""
+def synced(world, workspace, registered, owner_client, wire):
+    """Acme's members and projects mirrored, with our webhook registered; Clockroom reads Acme
+    again through its Owner's sign-in."""
+    sync_connection_for(workspace, world.owner)
     context = SyncContext(workspace=workspace, client=owner_client)
     sync_members(context)
     sync_projects(context)
@@ -51,7 +54,7 @@ def status_of(delivery):
 
 
 def test_a_member_update_is_read_again_from_webwork_and_upserted(
-    world, synced, deliver, sandbox_events, owner_client
+    world, synced, deliver, sandbox_events, owner_client, wire
 ):
     membership = sandbox.Membership.objects.get(workspace=world.acme, user=world.alice)
     with sandbox_events() as sent:
@@ -61,13 +64,13 @@ def test_a_member_update_is_read_again_from_webwork_and_upserted(
     sandbox.Membership.objects.filter(pk=membership.pk).update(team_name="Design")
     [delivery] = post_all(deliver, sent)
     assert delivery.event == "member.updated"
-    requests_before = owner_client.requests_made
+    requests_before = wire.sent
 
-    assert process_delivery(delivery, client=owner_client) == Status.PROCESSED
+    assert process_delivery(delivery) == Status.PROCESSED
 
     alice = Member.objects.get(workspace=synced, webwork_id=str(world.alice.id))
     assert (alice.title, alice.team_name) == ("Lead designer", "Design")
-    assert owner_client.requests_made == requests_before + 1
+    assert wire.sent == requests_before + 1
     delivery.refresh_from_db()
     assert delivery.processed_at is not None
     assert delivery.attempts == 1
@@ -84,7 +87,7 @@ def test_an_invited_member_appears_and_a_deleted_one_is_marked_removed(
     deliveries = post_all(deliver, sent)
     assert [d.event for d in deliveries] == ["member.invited", "member.deleted"]
 
-    assert [process_delivery(d, client=owner_client) for d in deliveries] == [Status.PROCESSED] * 2
+    assert [process_delivery(d) for d in deliveries] == [Status.PROCESSED] * 2
 
     nina = Member.objects.current().get(workspace=synced, webwork_id=str(newcomer.id))
     assert (nina.email, nina.firstname, nina.role) == ("nina@acme.test", "Nina", "Regular User")
@@ -104,7 +107,7 @@ def test_an_archived_member_stays_in_the_mirror_as_webwork_still_lists_it(
     [delivery] = post_all(deliver, sent)
     assert delivery.event == "member.archived"
 
-    process_delivery(delivery, client=owner_client)
+    process_delivery(delivery)
 
     bob = Member.objects.current().get(workspace=synced, webwork_id=str(world.bob.id))
     assert bob.archived_at is not None
@@ -118,7 +121,7 @@ def test_project_events_create_update_and_remove_projects(
         website = sandbox.Project.objects.create(workspace=world.acme, owner=world.owner, name="Website")
         pilot = sandbox.Project.objects.create(workspace=world.acme, owner=world.owner, name="Pilot")
     for delivery in post_all(deliver, sent):
-        process_delivery(delivery, client=owner_client)
+        process_delivery(delivery)
     assert set(Project.objects.current().filter(workspace=synced).values_list("name", flat=True)) == {
         "Website",
         "Pilot",
@@ -130,7 +133,7 @@ def test_project_events_create_update_and_remove_projects(
         website.save()
         pilot.delete()
     for delivery in post_all(deliver, sent_later):
-        process_delivery(delivery, client=owner_client)
+        process_delivery(delivery)
 
     assert [p["event"] for p in [*sent, *sent_later]] == [
         "project.created",
@@ -156,7 +159,7 @@ def test_an_archived_project_stays_in_the_mirror_archived(
     [delivery] = post_all(deliver, sent)
     assert delivery.event == "project.deleted"
 
-    assert process_delivery(delivery, client=owner_client) == Status.PROCESSED
+    assert process_delivery(delivery) == Status.PROCESSED
 
     archived = Project.objects.current().get(workspace=synced, webwork_id=str(project.id))
     assert archived.status == 0
@@ -165,42 +168,44 @@ def test_an_archived_project_stays_in_the_mirror_archived(
 # --- Once, and in order ------------------------------------------------------------------------
 
 
-def test_an_event_sent_twice_is_applied_once(world, synced, deliver, sandbox_events, owner_client):
+def test_an_event_sent_twice_is_applied_once(world, synced, deliver, sandbox_events, owner_client, wire):
     membership = sandbox.Membership.objects.get(workspace=world.acme, user=world.alice)
     with sandbox_events() as sent:
         membership.title = "Art director"
         membership.save()
     first, second = post_all(deliver, [sent[0], sent[0]])
     assert first.event_id == second.event_id
-    process_delivery(first, client=owner_client)
+    process_delivery(first)
     alice = Member.objects.get(workspace=synced, webwork_id=str(world.alice.id))
-    requests_before = owner_client.requests_made
+    requests_before = wire.sent
 
-    assert process_delivery(second, client=owner_client) == Status.IGNORED
+    assert process_delivery(second) == Status.IGNORED
 
     second.refresh_from_db()
     assert second.note == f"Duplicate: this event was already applied by delivery #{first.pk}."
-    assert owner_client.requests_made == requests_before
+    assert wire.sent == requests_before
     unchanged = Member.objects.get(pk=alice.pk)
     assert (unchanged.title, unchanged.synced_at) == ("Art director", alice.synced_at)
     assert [status_of(first), status_of(second)] == [Status.PROCESSED, Status.IGNORED]
 
 
-def test_replaying_a_processed_delivery_changes_nothing(world, synced, deliver, owner_client):
+def test_replaying_a_processed_delivery_changes_nothing(world, synced, deliver, owner_client, wire):
     body = event_body(synced, "member.updated", {"id": world.alice.id}, event_id="evt-replayed")
     delivery = received(deliver, body)
-    process_delivery(delivery, client=owner_client)
+    process_delivery(delivery)
     delivery.refresh_from_db()
-    requests_before = owner_client.requests_made
+    requests_before = wire.sent
 
-    assert process_delivery(delivery, client=owner_client) == Status.PROCESSED
+    assert process_delivery(delivery) == Status.PROCESSED
 
     again = WebhookDelivery.objects.get(pk=delivery.pk)
     assert (again.attempts, again.processed_at, again.note) == (1, delivery.processed_at, delivery.note)
-    assert owner_client.requests_made == requests_before
+    assert wire.sent == requests_before
 
 
-def test_an_older_member_update_after_a_newer_one_does_not_overwrite(world, synced, deliver, owner_client):
+def test_an_older_member_update_after_a_newer_one_does_not_overwrite(
+    world, synced, deliver, owner_client, wire
+):
     alice = sandbox.SandboxUser.objects.get(pk=world.alice.id)
     older = event_body(synced, "member.updated", {"id": alice.id, "firstname": "Alicia"}, event_id="evt-1")
     older["timestamp"] = minutes_ago(3).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -208,13 +213,13 @@ def test_an_older_member_update_after_a_newer_one_does_not_overwrite(world, sync
     alice.save()
     newer = event_body(synced, "member.updated", {"id": alice.id, "firstname": "Ally"}, event_id="evt-2")
     newer_delivery, older_delivery = post_all(deliver, [newer, older])
-    process_delivery(newer_delivery, client=owner_client)
-    requests_before = owner_client.requests_made
+    process_delivery(newer_delivery)
+    requests_before = wire.sent
 
-    assert process_delivery(older_delivery, client=owner_client) == Status.IGNORED
+    assert process_delivery(older_delivery) == Status.IGNORED
 
     assert Member.objects.get(workspace=synced, webwork_id=str(alice.id)).firstname == "Ally"
-    assert owner_client.requests_made == requests_before
+    assert wire.sent == requests_before
     older_delivery.refresh_from_db()
     assert older_delivery.note.startswith(f"Older than the mirror's member {alice.id}")
 
@@ -225,7 +230,7 @@ def test_an_event_older_than_the_last_sync_is_ignored(world, synced, deliver, ow
     sync_projects(SyncContext(workspace=synced, client=owner_client))
     body["data"]["id"] = project.id
 
-    assert process_delivery(received(deliver, body), client=owner_client) == Status.IGNORED
+    assert process_delivery(received(deliver, body)) == Status.IGNORED
 
 
 # --- Who is working now ------------------------------------------------------------------------
@@ -377,7 +382,7 @@ def test_a_failure_keeps_its_error_and_traceback_and_a_replay_applies_it(
     [delivery] = post_all(deliver, sent)
     sandbox.FaultSettings.objects.create(pk=1, server_error_rate=1.0)
 
-    assert process_delivery(delivery, client=owner_client) == Status.FAILED
+    assert process_delivery(delivery) == Status.FAILED
 
     failed = WebhookDelivery.objects.get(pk=delivery.pk)
     assert failed.error.startswith("ServerError: GET members/")
@@ -385,7 +390,7 @@ def test_a_failure_keeps_its_error_and_traceback_and_a_replay_applies_it(
     assert Member.objects.get(workspace=synced, webwork_id=str(world.alice.id)).title == ""
 
     sandbox.FaultSettings.objects.filter(pk=1).update(server_error_rate=0)
-    assert process_delivery(delivery, client=owner_client) == Status.PROCESSED
+    assert process_delivery(delivery) == Status.PROCESSED
 
     replayed = WebhookDelivery.objects.get(pk=delivery.pk)
     assert (replayed.attempts, replayed.error, replayed.traceback) == (2, "", "")
@@ -393,6 +398,7 @@ def test_a_failure_keeps_its_error_and_traceback_and_a_replay_applies_it(
 
 
 def test_without_a_manager_sign_in_a_member_event_fails_and_says_why(world, synced, deliver):
+    Connection.objects.filter(pk=synced.sync_connection_id).update(status=Connection.Status.NEEDS_SIGN_IN)
     body = event_body(synced, "member.updated", {"id": world.alice.id}, event_id="evt-n")
 
     assert process_webhook_delivery_task(received(deliver, body).pk) == Status.FAILED
