@@ -14,6 +14,7 @@ from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
 from integrations.sync import orchestrator
 from tests.dashboard.test_auth import LOGIN, consent, manager_of, path_of
+from tests.integrations.helpers import queued_tasks
 from tests.sandbox_world import sync_connection_for
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
@@ -25,6 +26,11 @@ POLLING = 'hx-trigger="every 2s"'
 
 def shown(response):
     return html.unescape(response.content.decode())
+
+
+def syncs_queued():
+    """(workspace pk, kind) of each sync task waiting in django-q2's queue."""
+    return [tuple(t["args"]) for t in queued_tasks() if t["func"] == "integrations.tasks.workspace_sync_task"]
 
 
 def words(response):
@@ -107,8 +113,6 @@ def finished_sync(workspace, *, minutes_ago=3):
 
 @live
 def test_signing_in_connects_the_workspaces_the_manager_may_manage(world, live_webwork, monkeypatch):
-    queued = []
-    monkeypatch.setattr(orchestrator, "async_task", lambda *args, **kwargs: queued.append(args))
     browser = Client()
     back_to = consent(browser, browser.get(LOGIN)["Location"], email="manager@acme.test")
 
@@ -119,7 +123,7 @@ def test_signing_in_connects_the_workspaces_the_manager_may_manage(world, live_w
     assert acme.is_connected
     assert not globex.is_connected
     assert acme.sync_connection == mirror.Connection.objects.get(webwork_user_id=world.manager.id)
-    assert queued == [("integrations.tasks.workspace_sync_task", acme.pk, "incremental")]
+    assert syncs_queued() == [(acme.pk, "incremental")]
     assert (
         sandbox.Webhook.objects.filter(workspace=world.acme, url__contains=str(acme.webhook_uuid)).count()
         == 1
@@ -133,7 +137,7 @@ def test_signing_in_connects_the_workspaces_the_manager_may_manage(world, live_w
     # Signing in again connects nothing twice.
     again = Client()
     again.get(path_of(consent(again, again.get(LOGIN)["Location"], email="manager@acme.test")))
-    assert len(queued) == 1
+    assert len(syncs_queued()) == 1
 
 
 # --- the progress card ----------------------------------------------------------------------------

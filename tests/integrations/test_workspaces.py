@@ -23,6 +23,7 @@ from integrations.services.workspaces import (
 from integrations.sync import orchestrator
 from integrations.sync.plan import sync_progress
 from tests.integrations.convergence import CHECKS, assert_converged
+from tests.integrations.helpers import queued_tasks
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -45,6 +46,11 @@ def acme(world, owner_connection):
 def syncs_reach_the_sandbox(monkeypatch, sandbox_transport):
     """Sync tasks run inline (django-q2's sync mode) and reach the sandbox over WSGI."""
     monkeypatch.setattr(django_q.conf.Conf, "SYNC", True)
+
+
+def syncs_queued():
+    """(workspace pk, kind) of each sync task waiting in django-q2's queue."""
+    return [tuple(task["args"]) for task in queued_tasks() if task["func"] == SYNC_TASK]
 
 
 def our_webhooks(world, workspace):
@@ -227,8 +233,6 @@ def test_a_workspace_a_manager_disconnected_stays_disconnected_at_the_next_sign_
 def test_webwork_connect_connects_the_workspaces_it_prints(world, live_server, settings, monkeypatch):
     settings.WEBWORK_API_BASE_URL = f"{live_server.url}/sandbox/api/v2"
     settings.WEBWORK_PUBLIC_BASE_URL = live_server.url
-    queued = []
-    monkeypatch.setattr(orchestrator, "async_task", lambda *args, **kwargs: queued.append((args, kwargs)))
     token, _ = personal_token_issue(user=world.owner)
     out, err = StringIO(), StringIO()
 
@@ -238,7 +242,7 @@ def test_webwork_connect_connects_the_workspaces_it_prints(world, live_server, s
     assert "Connected Acme Studio: its first sync is queued" in err.getvalue()
     acme = mirror.Workspace.objects.get(webwork_id=world.acme.id)
     assert acme.is_connected
-    assert [args for args, _kwargs in queued] == [(SYNC_TASK, acme.pk, "incremental")]
+    assert syncs_queued() == [(acme.pk, "incremental")]
     assert len(our_webhooks(world, acme)) == 1
 
 
@@ -259,9 +263,6 @@ def test_from_the_command_line_the_queues_come_first_and_the_mirror_ends_equal_t
     seed_sandbox(scale="small", seed=1)
     owner = sandbox.SandboxUser.objects.get(email=OWNER_EMAIL)
     token, _ = personal_token_issue(user=owner)
-    queued = []
-    monkeypatch.setattr(orchestrator, "async_task", lambda *args, **kwargs: queued.append(args))
-
     out, _err = StringIO(), StringIO()
     call_command("webwork_connect", "--token", token, stdout=out, stderr=_err)
 
@@ -270,7 +271,7 @@ def test_from_the_command_line_the_queues_come_first_and_the_mirror_ends_equal_t
     assert printed == set(manages.values_list("workspace_id", flat=True))
     connected = mirror.Workspace.objects.filter(webwork_id__in=printed)
     assert all(workspace.is_connected for workspace in connected)
-    assert sorted(queued) == sorted((SYNC_TASK, workspace.pk, "incremental") for workspace in connected)
+    assert sorted(syncs_queued()) == sorted((workspace.pk, "incremental") for workspace in connected)
     acme_sandbox = sandbox.Workspace.objects.get(name="Acme Studio")
     acme = mirror.Workspace.objects.get(webwork_id=acme_sandbox.id)
 
