@@ -43,8 +43,8 @@ from .models import (
     Workspace,
     WorkspaceAccess,
 )
+from .services.webhooks import webhook_deliveries_replay
 from .services.workspaces import workspace_sync_now
-from .webhooks.processing import webhook_deliveries_replay
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

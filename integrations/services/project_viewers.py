@@ -145,9 +145,7 @@ def _project_link(workspace, actor, viewer, project, *, action, method, verb, al
     )
 
 
-def _act(
-    workspace, actor, row, *, action, method, path, body=None, note="", expected=None, on_refused=None
-):
+def _act(workspace, actor, row, *, action, method, path, body=None, note="", expected=None, on_refused=None):
     """on_refused: None, or a function (api, exc) giving the message of a refusal (see `refusal`)."""
     before = _snapshot(row)
     with service_client(workspace, actor) as api:

@@ -1,5 +1,6 @@
 """Signing in with WebWork: where to send a manager, and what their return from WebWork becomes.
 
+`sign_in_with_token()` does the same for a personal access token (`manage.py webwork_connect`).
 `sign_in_start()` gives WebWork's consent URL with the state and PKCE verifier the page keeps
 meanwhile. `sign_in_complete()` exchanges the code WebWork sent back, stores the manager's
 connection and workspace accesses, and connects the workspaces they manage that Clockroom does not
@@ -10,10 +11,15 @@ to show the manager as it is.
 import logging
 from dataclasses import dataclass, field
 
-from ..connections import NoWorkspaceError, connection_from_oauth_code, connection_sign_in_start
+from ..connections import (
+    NoWorkspaceError,
+    connection_from_oauth_code,
+    connection_from_personal_token,
+    connection_sign_in_start,
+)
 from ..models import Connection
 from ..webwork import oauth
-from ..webwork.errors import WebWorkError
+from ..webwork.errors import AuthError, WebWorkError
 from .workspaces import connection_workspaces_connect
 
 logger = logging.getLogger(__name__)
@@ -94,3 +100,21 @@ def sign_in_complete(*, code, code_verifier) -> SignedIn:
         logger.exception("Could not connect the workspaces of WebWork user %s", connection.webwork_user_id)
         signed_in.problem = NOT_CONNECTED
     return signed_in
+
+
+def sign_in_with_token(*, token, user=None):
+    """A connection from a WebWork personal access token, for `user` (a Clockroom user; by default
+    one for its WebWork account), with its workspace accesses. Connecting the workspaces is left
+    to the caller (see `connection_workspaces_connect`). Raises SignInError with the reason."""
+    try:
+        return connection_from_personal_token(token=token, user=user)
+    except AuthError as exc:
+        raise SignInError(
+            "WebWork refused this token: it is wrong, revoked or expired. Make a new personal access "
+            "token in WebWork (Settings > REST API > Personal Access Tokens). "
+            f"WebWork said: {exc.message}"
+        ) from exc
+    except NoWorkspaceError as exc:
+        raise SignInError(exc.message) from exc
+    except WebWorkError as exc:
+        raise SignInError(f"Could not reach WebWork with this token: {exc}") from exc

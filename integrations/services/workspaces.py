@@ -9,7 +9,8 @@
   its mirror is kept.
 * `connection_workspaces_connect()` connects every workspace a connection's user manages and that
   is not connected yet: run after each sign-in and by `webwork_connect`.
-* `workspace_sync_now()` is the pages' "Sync now": it queues a sync, or says politely why not.
+* `workspace_sync_now()` is the pages' "Sync now": it queues a sync, or says politely why not;
+  `workspace_sync_run()` syncs in the foreground (`manage.py webwork_sync`).
 
 WebWork is asked first (the webhook), outside any transaction; the rows are written after, in one.
 """
@@ -23,6 +24,7 @@ from django.utils import timezone
 from ..connections import connection_client, workspace_connection
 from ..models import AuditEvent, Connection, SyncState, Workspace, WorkspaceAccess
 from ..sync import orchestrator
+from ..sync.plan import SYNCS
 
 logger = logging.getLogger(__name__)
 
@@ -213,3 +215,23 @@ def workspace_sync_now(*, workspace) -> SyncNowAnswer:
         return SyncNowAnswer(False, f"A sync of {workspace} is under way ({done}) and continues shortly.")
     orchestrator.incremental_sync_queue(workspace)
     return SyncNowAnswer(True, f"A sync of {workspace} is queued; this page shows its progress.")
+
+
+# What `workspace_sync_run` can sync on its own (`resource=`), and how its run can end.
+SYNC_RESOURCES = tuple(SYNCS)
+SYNC_DONE, SYNC_ALREADY_RUNNING, SYNC_STOPPED, SYNC_LOST_LOCK = (
+    orchestrator.DONE,
+    orchestrator.ALREADY_RUNNING,
+    orchestrator.STOPPED,
+    orchestrator.LOST_LOCK,
+)
+
+
+def workspace_sync_run(*, workspace, full=False, resource="", progress=None):
+    """Sync `workspace` now, in this process, under the same lock as the scheduled syncs: an
+    incremental sync (the first one is full), the history too with `full`, or only `resource`.
+    Returns the orchestrator's SyncResult; `progress(plan, step, event)` hears every step."""
+    if resource and resource not in SYNC_RESOURCES:
+        raise ValueError(f"Unknown resource {resource!r}; one of {', '.join(SYNC_RESOURCES)}.")
+    kind = "full" if full else "incremental"
+    return orchestrator.workspace_sync(workspace, kind=kind, resource=resource, progress=progress)

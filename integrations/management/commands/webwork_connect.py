@@ -7,9 +7,8 @@ For scripts and hosted background syncs. Prints the workspaces the token's user 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.connections import NoWorkspaceError, connection_from_personal_token
+from integrations.services.sign_in import SignInError, sign_in_with_token
 from integrations.services.workspaces import connection_workspaces_connect
-from integrations.webwork import errors
 
 
 class Command(BaseCommand):
@@ -38,17 +37,9 @@ class Command(BaseCommand):
                 )
 
         try:
-            connection = connection_from_personal_token(token=token, user=holder)
-        except errors.AuthError as exc:
-            raise CommandError(
-                "WebWork refused this token: it is wrong, revoked or expired. Make a new personal access "
-                "token in WebWork (Settings > REST API > Personal Access Tokens). "
-                f"WebWork said: {exc.message}"
-            ) from exc
-        except NoWorkspaceError as exc:
+            connection = sign_in_with_token(token=token, user=holder)
+        except SignInError as exc:
             raise CommandError(exc.message) from exc
-        except errors.WebWorkError as exc:
-            raise CommandError(f"Could not reach WebWork with this token: {exc}") from exc
 
         accesses = sorted(
             connection.accesses.select_related("workspace"),

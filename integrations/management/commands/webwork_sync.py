@@ -12,8 +12,7 @@ A step that failed is named on stderr, one line each, and the command exits with
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import Workspace
-from integrations.sync import orchestrator
-from integrations.sync.plan import SYNCS
+from integrations.services import workspaces as workspace_services
 
 BAR_WIDTH = 24
 
@@ -31,17 +30,15 @@ class Command(BaseCommand):
     def handle(self, *args, workspace, resource, full, **options):
         target = self._workspace(workspace)
         resource = (resource or "").strip()
-        if resource and resource not in SYNCS:
-            raise CommandError(f"Unknown resource {resource!r}. Valid resources: {', '.join(SYNCS)}.")
+        if resource and resource not in workspace_services.SYNC_RESOURCES:
+            valid = ", ".join(workspace_services.SYNC_RESOURCES)
+            raise CommandError(f"Unknown resource {resource!r}. Valid resources: {valid}.")
         progress = Progress(self.stdout, self.stdout.isatty())
-        result = orchestrator.workspace_sync(
-            target,
-            kind="full" if full else "incremental",
-            resource=resource,
-            progress=progress,
+        result = workspace_services.workspace_sync_run(
+            workspace=target, full=full, resource=resource, progress=progress
         )
         progress.close()
-        if result.status == orchestrator.ALREADY_RUNNING:
+        if result.status == workspace_services.SYNC_ALREADY_RUNNING:
             raise CommandError(f"A sync of {target} is already running; try again when it has finished.")
         if result.plan is not None and not result.plan.steps:
             self.stderr.write(
@@ -50,10 +47,10 @@ class Command(BaseCommand):
         for error in result.errors:
             self.stderr.write(f"  failed: {error}")
         self.stdout.write(result.summary())
-        if result.status == orchestrator.STOPPED:
+        if result.status == workspace_services.SYNC_STOPPED:
             reason = result.errors[-1] if result.errors else "WebWork refused it."
             raise CommandError(f"The sync of {target} stopped: {reason}")
-        if result.status == orchestrator.LOST_LOCK:
+        if result.status == workspace_services.SYNC_LOST_LOCK:
             raise CommandError(f"Another sync of {target} took over; this one stopped.")
         if result.errors:
             failed = len(result.errors)
