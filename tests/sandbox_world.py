@@ -107,3 +107,17 @@ def sync_connection_for(workspace, user):
     workspace.sync_connection = connection
     workspace.save(update_fields=["sync_connection"])
     return connection
+
+
+def mirror_connected(workspace, user):
+    """`workspace` (a sandbox workspace) as Clockroom knows it once `user` connected it: the tenant
+    row, in its own time zone, syncing and acting through `user`'s sign-in. Before any sync."""
+    from django.utils import timezone
+
+    from integrations.models import Workspace as Tenant
+
+    tenant = Tenant.objects.create(
+        webwork_id=workspace.id, name=workspace.name, timezone=workspace.timezone, connected_at=timezone.now()
+    )
+    sync_connection_for(tenant, user)
+    return tenant

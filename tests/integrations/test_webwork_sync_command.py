@@ -5,12 +5,11 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sync import orchestrator
-from tests.sandbox_world import sync_connection_for
+from tests.sandbox_world import mirror_connected
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -28,14 +27,7 @@ class Terminal(io.StringIO):
 @pytest.fixture
 def workspace(world, sandbox_transport, settings):
     settings.WEBWORK_HISTORY_DAYS = 3
-    workspace = mirror.Workspace.objects.create(
-        webwork_id=world.acme.id,
-        name=world.acme.name,
-        timezone=world.acme.timezone,
-        connected_at=timezone.now(),
-    )
-    sync_connection_for(workspace, world.owner)
-    return workspace
+    return mirror_connected(world.acme, world.owner)
 
 
 def sync(*args, out=None):

@@ -48,7 +48,7 @@ from tests.factories import (
     bulk,
 )
 from tests.integrations.convergence import CHECKS, assert_converged, differences
-from tests.sandbox_world import SANDBOX_API, sync_connection_for
+from tests.sandbox_world import SANDBOX_API, mirror_connected
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -99,14 +99,7 @@ def seeded(settings, sandbox_transport):
 @pytest.fixture
 def acme(seeded):
     """Acme as Clockroom knows it once connected through its Owner's sign-in, before any sync."""
-    workspace = mirror.Workspace.objects.create(
-        webwork_id=seeded.acme.id,
-        name=seeded.acme.name,
-        timezone=seeded.acme.timezone,
-        connected_at=timezone.now(),
-    )
-    sync_connection_for(workspace, seeded.owner)
-    return workspace
+    return mirror_connected(seeded.acme, seeded.owner)
 
 
 def unresolved_links(workspace):
@@ -233,13 +226,7 @@ def test_an_owed_part_backs_off_and_any_sync_that_covers_it_settles_it(
     world, sandbox_transport, time_machine
 ):
     time_machine.move_to(timezone.now(), tick=False)
-    workspace = mirror.Workspace.objects.create(
-        webwork_id=world.acme.id,
-        name=world.acme.name,
-        timezone=world.acme.timezone,
-        connected_at=timezone.now(),
-    )
-    sync_connection_for(workspace, world.owner)
+    workspace = mirror_connected(world.acme, world.owner)
     sandbox.FaultSettings.objects.update_or_create(pk=1, defaults={"server_error_rate": 1.0})
 
     sync(workspace, "queues")

@@ -13,7 +13,7 @@ from integrations.sync import orchestrator
 from integrations.sync.plan import STEP_KINDS, plan_build, sync_progress
 from tests.integrations.convergence import assert_converged
 from tests.integrations.helpers import FaultsFrom
-from tests.sandbox_world import sync_connection_for
+from tests.sandbox_world import mirror_connected
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -66,14 +66,7 @@ def busy_world(world):
 @pytest.fixture
 def workspace(world, sandbox_transport):
     """Acme as Clockroom knows it, connected through its Owner's sign-in, in its own timezone."""
-    workspace = mirror.Workspace.objects.create(
-        webwork_id=world.acme.id,
-        name=world.acme.name,
-        timezone=world.acme.timezone,
-        connected_at=timezone.now(),
-    )
-    sync_connection_for(workspace, world.owner)
-    return workspace
+    return mirror_connected(world.acme, world.owner)
 
 
 def test_a_full_sync_converges_and_costs_what_it_planned(busy_world, workspace, settings):
