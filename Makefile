@@ -5,9 +5,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-# requirements*.txt are pinned, with hashes, from the short requirements*.in by pip-tools.
+# requirements*.txt are pinned (one `name==version` a line) from the short requirements*.in by pip-tools.
 PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make requirements" $(VENV)/bin/pip-compile --quiet \
-	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
 .PHONY: demo test test-browser lint migrate requirements upgrade clean
 

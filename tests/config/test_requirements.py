@@ -1,5 +1,5 @@
-"""requirements*.txt are pip-compile's pins of the short requirements*.in: every package pinned with
-== and a hash, the runtime set the same in both files, every name in the .in files pinned."""
+"""requirements*.txt are pip-compile's pins of the short requirements*.in: every line a package
+pinned with ==, the runtime set the same in both files, every name in the .in files pinned."""
 
 from pathlib import Path
 
@@ -11,23 +11,21 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def logical_lines(path):
-    """The file's lines with continuations joined and comments dropped."""
-    text = path.read_text().replace("\\\n", " ")
-    for line in text.splitlines():
+    """The file's lines, comments dropped."""
+    for line in path.read_text().splitlines():
         line = line.split(" #", 1)[0].strip()
         if line and not line.startswith("#"):
             yield line
 
 
 def pins(path):
-    """{name: (version, hashes)} of a compiled requirements file; anything but a pin fails."""
+    """{name: version} of a compiled requirements file; a line that is not one pin fails."""
     found = {}
     for line in logical_lines(path):
-        requirement, *options = line.split(" --hash=")
-        parsed = Requirement(requirement.strip())
+        parsed = Requirement(line)
         (specifier,) = parsed.specifier
         assert specifier.operator == "==", line
-        found[canonicalize_name(parsed.name)] = (specifier.version, options)
+        found[canonicalize_name(parsed.name)] = specifier.version
     return found
 
 
@@ -43,12 +41,9 @@ def wanted(path):
 
 
 @pytest.mark.parametrize("name", ["requirements.txt", "requirements-dev.txt"])
-def test_every_package_is_pinned_with_its_hashes(name):
+def test_every_line_pins_one_package(name):
     found = pins(BASE_DIR / name)
-    assert found
-    for package, (_version, hashes) in found.items():
-        assert hashes, f"{package} has no hash"
-        assert all(value.strip().startswith("sha256:") for value in hashes), package
+    assert len(found) == len(list(logical_lines(BASE_DIR / name))) > 10
 
 
 @pytest.mark.parametrize(
@@ -60,8 +55,8 @@ def test_every_package_asked_for_is_pinned(source, compiled):
 
 
 def test_the_dev_set_pins_the_runtime_set_at_the_same_versions():
-    runtime = {name: version for name, (version, _) in pins(BASE_DIR / "requirements.txt").items()}
-    dev = {name: version for name, (version, _) in pins(BASE_DIR / "requirements-dev.txt").items()}
+    runtime = pins(BASE_DIR / "requirements.txt")
+    dev = pins(BASE_DIR / "requirements-dev.txt")
 
     assert {name: dev.get(name) for name in runtime} == runtime
     assert "pip-tools" in dev
