@@ -39,8 +39,11 @@ class PartsFailed(Exception):
         self.stats = stats
         self.failed = failed
         self.of = of
-        listed = "; ".join(f"{key} ({type(exc).__name__}: {exc})" for key, exc in failed.items())
-        super().__init__(f"{len(failed)} of {of} {_unit(resource, of)} failed: {listed}")
+        first = next(iter(failed.values()))
+        super().__init__(
+            f"{len(failed)} of {of} {_unit(resource, of)} failed ({', '.join(failed)}); "
+            f"the first: {type(first).__name__}: {first}"
+        )
 
 
 def _unit(resource, count):
@@ -75,28 +78,25 @@ def _day_label(iso):
     return f"time entries of {day:%a} {day.day} {day:%b %Y}"
 
 
-def part_of(resource, key, *, name="", workspace=None):
-    """The owed part of `resource` with `key` (see `step_parts`)."""
+def part_of(resource, key, *, name="", project_names=None):
+    """The owed part of `resource` with `key` (see `step_parts`); `project_names` ({WebWork id:
+    name}) names the project of a part of tasks."""
     if resource == "time_entries":
         return Part(resource, key, {"dates": [key]}, _day_label(key))
     if resource == "tasks" and key:
-        project = (
-            Project.objects.filter(workspace=workspace, webwork_id=key).values_list("name", flat=True).first()
-            if workspace is not None
-            else None
-        )
+        project = (project_names or {}).get(key)
         label = f"tasks of project {project}" if project else f"tasks of project #{key}"
         return Part(resource, key, {"project_webwork_ids": [key]}, label[:LABEL_LENGTH])
     return Part(resource, key, {}, name or resource.replace("_", " "))
 
 
-def step_parts(step, workspace=None) -> list[Part]:
+def step_parts(step) -> list[Part]:
     """The parts a step syncs: a date each for time entries, a project each for a step over named
     projects' tasks, otherwise the step's listing as one part (its arguments are its key)."""
     if step.resource == "time_entries":
         return [part_of("time_entries", day) for day in step.params.get("dates", [])]
     if step.resource == "tasks" and step.params.get("project_webwork_ids"):
-        return [part_of("tasks", str(pid), workspace=workspace) for pid in step.params["project_webwork_ids"]]
+        return [part_of("tasks", str(pid)) for pid in step.params["project_webwork_ids"]]
     return [Part(step.resource, _key_of(step.params), dict(step.params), step.name[:LABEL_LENGTH])]
 
 
@@ -116,13 +116,15 @@ def record(workspace, step, *, failed=None, error=None, now=None):
     that failed the whole step. Neither: the step succeeded.
     """
     now = now or timezone.now()
-    parts = step_parts(step, workspace)
+    parts = step_parts(step)
     if error is not None:
         owed = [(part, error) for part in parts]
-    elif failed:
-        owed = [(part_of(step.resource, key, workspace=workspace), exc) for key, exc in failed.items()]
     else:
-        owed = []
+        owed = [(part_of(step.resource, key), exc) for key, exc in (failed or {}).items()]
+    if step.resource == "tasks" and owed:
+        # Named after their projects, read in one query.
+        names = _project_names(workspace, [part.key for part, _exc in owed])
+        owed = [(part_of("tasks", p.key, project_names=names) if p.key else p, exc) for p, exc in owed]
     owed_keys = {part.key for part, _exc in owed}
     with transaction.atomic():
         if error is None:
@@ -136,6 +138,14 @@ def record(workspace, step, *, failed=None, error=None, now=None):
             settled.delete()
         for part, exc in owed:
             _owe(workspace, part, exc, now)
+
+
+def _project_names(workspace, webwork_ids):
+    return dict(
+        Project.objects.filter(workspace=workspace, webwork_id__in=webwork_ids).values_list(
+            "webwork_id", "name"
+        )
+    )
 
 
 def _owe(workspace, part, exc, now):
