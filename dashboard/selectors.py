@@ -4,7 +4,7 @@ Selectors only read, and never reach WebWork: the pages show the mirror and the 
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
@@ -297,19 +297,46 @@ class OwedPart:
         return self.retry_at <= timezone.now()
 
 
+# More owed dates of time entries than this read as one line (a span of days).
+OWED_DATES_LISTED = 3
+
+
 def owed_parts_for_workspace(*, workspace) -> list[OwedPart]:
-    """What the syncs of `workspace` still owe, oldest failure first."""
-    return [
-        OwedPart(
-            label=row.label,
-            since=row.since,
-            attempts=row.attempts,
-            retry_at=row.retry_at,
-            reason=failure_reason(row.last_error),
-            error=row.last_error,
-        )
-        for row in OwedSync.objects.filter(workspace=workspace).order_by("since", "pk")
-    ]
+    """What the syncs of `workspace` still owe, oldest failure first; many owed dates of time
+    entries as one part, the span of days they fall in."""
+    rows = list(OwedSync.objects.filter(workspace=workspace).order_by("since", "pk"))
+    dates = [row for row in rows if row.resource == "time_entries"]
+    if len(dates) > OWED_DATES_LISTED:
+        rows = [row for row in rows if row.resource != "time_entries"]
+        parts = [_owed_part(row) for row in rows] + [_owed_dates(dates)]
+        return sorted(parts, key=lambda part: part.since)
+    return [_owed_part(row) for row in rows]
+
+
+def _owed_part(row):
+    return OwedPart(
+        label=row.label,
+        since=row.since,
+        attempts=row.attempts,
+        retry_at=row.retry_at,
+        reason=failure_reason(row.last_error),
+        error=row.last_error,
+    )
+
+
+def _owed_dates(rows):
+    days = sorted(row.key for row in rows)
+    first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    latest = max(rows, key=lambda row: row.since)
+    return OwedPart(
+        label=f"time entries of {len(days)} days between {first:%a} {first.day} {first:%b} "
+        f"and {last:%a} {last.day} {last:%b %Y}",
+        since=min(row.since for row in rows),
+        attempts=max(row.attempts for row in rows),
+        retry_at=min(row.retry_at for row in rows),
+        reason=failure_reason(latest.last_error),
+        error=latest.last_error,
+    )
 
 
 def failure_reason(error):

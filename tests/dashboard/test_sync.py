@@ -627,3 +627,28 @@ def test_the_health_page_says_what_is_not_synced_yet_and_since_when(signed_in, a
         signed_in.get("/w/1/sync/")
     )
     assert "Up to date" in shown(signed_in.get("/w/1/"))
+
+
+def test_many_owed_dates_read_as_one_span_of_days(signed_in, acme):
+    now = timezone.now()
+    finished_sync(acme)
+    for day in ("2026-11-30", "2026-12-01", "2026-12-02", "2026-12-04", "2026-12-06"):
+        mirror.OwedSync.objects.create(
+            workspace=acme,
+            resource="time_entries",
+            key=day,
+            label=f"time entries of {day}",
+            params={"dates": [day]},
+            since=now - timedelta(minutes=10),
+            retry_at=now + timedelta(minutes=2),
+            last_error="ServerError: GET reports/daily-timeline: Internal Server Error (HTTP 500)",
+        )
+
+    text = words(signed_in.get("/w/1/sync/"))
+
+    assert (
+        "Time entries of 5 days between Mon 30 Nov and Sun 6 Dec 2026 — WebWork answered with a server "
+        "error, failing for 10 minutes (1 try)." in text
+    )
+    assert "time entries of 2026-12-01" not in text.lower()
+
