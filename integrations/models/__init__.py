@@ -1,5 +1,6 @@
 """Clockroom's mirror of WebWork, the tenants, and the sync bookkeeping (the `default` database)."""
 
+from .approvals import BulkDecision, BulkDecisionItem
 from .audit import AuditEvent
 from .base import MirrorModel
 from .expenses import Expense, ExpenseCategory
@@ -7,15 +8,18 @@ from .leaves import LeaveBalance, LeavePolicy, LeaveRequest
 from .people import Member, ProjectViewer, ViewerProject
 from .sync import ApiBudget, OwedSync, SyncRun, SyncState
 from .tenancy import Connection, Workspace, WorkspaceAccess
-from .time import RunningTracker, TimeEntry, TimeRequest, Timesheet
+from .time import DailyActivity, RunningTracker, TimeEntry, TimeRequest, Timesheet
 from .webhooks import WebhookDelivery, WebhookRegistration
 from .work import Contract, Project, Task, TaskAssignee
 
 __all__ = [
     "ApiBudget",
     "AuditEvent",
+    "BulkDecision",
+    "BulkDecisionItem",
     "Connection",
     "Contract",
+    "DailyActivity",
     "Expense",
     "ExpenseCategory",
     "LeaveBalance",

@@ -1,6 +1,8 @@
 """The tenant (a WebWork workspace), who may open it, and the WebWork connections that sync it."""
 
 import uuid
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import models
@@ -39,6 +41,36 @@ class Workspace(models.Model):
     @property
     def is_connected(self):
         return self.connected_at is not None and self.disconnected_at is None
+
+    # --- The workspace's calendar: every page's dates, weeks and totals use these. ---------
+
+    # WebWork's weeks (timesheets, weekly hour limits, its reports) start on Monday.
+    WEEK_STARTS_ON = 0
+
+    @property
+    def zone(self):
+        """The workspace's time zone (UTC when WebWork gave none Clockroom knows)."""
+        try:
+            return ZoneInfo(self.timezone) if self.timezone else ZoneInfo("UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def local(self, moment):
+        """An aware datetime in the workspace's time zone."""
+        return moment.astimezone(self.zone) if moment else moment
+
+    def today(self, now=None):
+        """Today's date in the workspace's time zone."""
+        return (now or timezone.now()).astimezone(self.zone).date()
+
+    def week_start(self, day: date) -> date:
+        """The first day of the workspace week that holds `day`."""
+        return day - timedelta(days=(day.weekday() - self.WEEK_STARTS_ON) % 7)
+
+    def week_of(self, day: date) -> tuple[date, date]:
+        """(first, last) day of the workspace week that holds `day`."""
+        start = self.week_start(day)
+        return start, start + timedelta(days=6)
 
 
 class Connection(models.Model):

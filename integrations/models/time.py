@@ -106,3 +106,23 @@ class TimeRequest(MirrorModel):
 
     def __str__(self):
         return f"{self.member} {self.start} ({self.status})"
+
+
+class DailyActivity(MirrorModel):
+    """A member's activity level on one date, as the daily timeline reports it beside the date's
+    entries (read in the same request, so it costs nothing more). `webwork_id` is
+    "<member id>:<date>"; `activity_level` is a percentage, None when WebWork gives none."""
+
+    member = models.ForeignKey(
+        "integrations.Member", on_delete=models.CASCADE, null=True, blank=True, related_name="daily_activity"
+    )
+    user_webwork_id = models.BigIntegerField()
+    date = models.DateField()
+    activity_level = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta(MirrorModel.Meta):
+        verbose_name_plural = "daily activity"
+        indexes = [models.Index(fields=["workspace", "date"], name="daily_activity_day_idx")]
+
+    def __str__(self):
+        return f"{self.member or self.user_webwork_id} {self.date} {self.activity_level}%"

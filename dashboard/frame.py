@@ -1,0 +1,56 @@
+"""The frame every workspace page shares: the workspace switcher, the main navigation, and how
+fresh the page's data is.
+
+A view builds its context with `page_context(request, workspace, section=..., resources=...)`
+and its template extends `dashboard/workspace_base.html`. `resources` are the sync resources
+the page shows (e.g. ("timesheets", "time_requests")); the frame says when they were last
+synced and warns when their last sync failed or the workspace's sign-in needs renewing.
+"""
+
+from django.urls import NoReverseMatch, reverse
+
+from dashboard.selectors.frame import RESOURCE_WORDS, freshness_for_workspace, managed_workspaces_for_user
+
+# (section, label, URL name): the main navigation, in a manager's order. A page that does not
+# exist yet has no URL and is left out, so no link is dead.
+NAVIGATION = (
+    ("overview", "Overview", "dashboard:workspace"),
+    ("approvals", "Approvals", "dashboard:approvals"),
+    ("contracts", "Contracts", "dashboard:contracts"),
+    ("people", "People", "dashboard:people"),
+    ("projects", "Projects", "dashboard:projects"),
+    ("viewers", "Project viewers", "dashboard:viewers"),
+    ("expenses", "Expenses", "dashboard:expenses"),
+    ("reports", "Reports", "dashboard:reports"),
+    ("audit", "Audit trail", "dashboard:audit"),
+    ("sync", "Sync health", "dashboard:sync_health"),
+)
+
+
+def navigation(workspace, section):
+    """The main navigation of `workspace`'s pages, `section` marked current."""
+    items = []
+    for key, label, name in NAVIGATION:
+        try:
+            url = reverse(name, kwargs={"workspace_id": workspace.webwork_id})
+        except NoReverseMatch:
+            continue
+        items.append({"key": key, "label": label, "url": url, "current": key == section})
+    return items
+
+
+def freshness_resources(value):
+    """The resource names of a `?of=` query value, keeping only known ones."""
+    return tuple(name for name in (value or "").split(",") if name in RESOURCE_WORDS)
+
+
+def page_context(request, workspace, *, section, resources=()):
+    """The frame's part of a workspace page's context."""
+    return {
+        "workspace": workspace,
+        "section": section,
+        "navigation": navigation(workspace, section),
+        "switcher": managed_workspaces_for_user(request.user),
+        "freshness": freshness_for_workspace(workspace=workspace, resources=resources),
+        "freshness_of": ",".join(resources),
+    }
