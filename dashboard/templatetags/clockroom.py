@@ -18,7 +18,7 @@ def duration(minutes):
     if minutes in (None, ""):
         return ""
     try:
-        total = int(round(float(minutes)))
+        total = round(float(minutes))
     except (TypeError, ValueError):
         return ""
     sign = "-" if total < 0 else ""
@@ -40,7 +40,7 @@ def decimal_hours(minutes):
 def percent_of(part, whole):
     """`part` as a whole percentage of `whole` (0 when `whole` is 0 or missing)."""
     try:
-        return int(round(100 * float(part) / float(whole))) if whole else 0
+        return round(100 * float(part) / float(whole)) if whole else 0
     except (TypeError, ValueError):
         return 0
 

@@ -1,11 +1,10 @@
 """The parts of the frame that refresh by themselves."""
 
-from django.shortcuts import render
-
 from dashboard.frame import freshness_resources
 from dashboard.permissions import workspace_view
 from dashboard.selectors.frame import freshness_for_workspace
 from dashboard.views.overview import partial_response
+
 
 @workspace_view
 def freshness(request, workspace):

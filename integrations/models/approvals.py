@@ -29,7 +29,9 @@ class BulkDecision(models.Model):
         DONE = "done", "Done"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="bulk_decisions")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     verb = models.CharField(max_length=16, choices=Verb.choices)
     reason = models.TextField(blank=True)
@@ -60,7 +62,9 @@ class BulkDecisionItem(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["bulk", "object_id"], name="bulk_decision_item_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["bulk", "object_id"], name="bulk_decision_item_unique")
+        ]
 
     def __str__(self):
         return f"{self.object_id}: {self.get_status_display()}"
