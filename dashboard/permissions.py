@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from integrations.models import Workspace
@@ -53,7 +54,8 @@ def workspace_view(view=None, *, methods=("GET", "HEAD")):
 
     Signed out: to sign-in and back. Signed in: the workspace if the user manages it, else 404
     (before the method is checked, so only its managers learn which methods a URL takes); then
-    405 for a method not in `methods`.
+    405 for a method not in `methods`. The view runs in the workspace's time zone, so every
+    time it renders reads as the workspace's managers expect.
     """
 
     def decorate(view):
@@ -66,7 +68,9 @@ def workspace_view(view=None, *, methods=("GET", "HEAD")):
             workspace = workspace_for_request(request, workspace_id)
             if request.method not in methods:
                 return HttpResponseNotAllowed(list(methods))
-            return view(request, workspace, *args, **kwargs)
+            # Every time on a workspace's pages reads in the workspace's time zone.
+            with timezone.override(workspace.zone):
+                return view(request, workspace, *args, **kwargs)
 
         return wrapper
 

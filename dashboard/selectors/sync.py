@@ -77,7 +77,7 @@ class MirrorCounts:
         return self.timesheets_submitted + self.time_requests_pending + self.leaves_pending
 
 
-def _current_count(model, *, outer_workspace="pk", **filters):
+def current_count(model, *, outer_workspace="pk", **filters):
     """The number of `model` rows WebWork still lists for the outer query's workspace (its field
     `outer_workspace`), as a subquery."""
     counted = (
@@ -96,12 +96,12 @@ def mirror_counts_for_workspace(*, workspace) -> MirrorCounts:
     counts = (
         Workspace.objects.filter(pk=workspace.pk)
         .annotate(
-            members=_current_count(Member),
-            projects=_current_count(Project),
-            timesheets_submitted=_current_count(Timesheet, status=Timesheet.Status.SUBMITTED),
-            time_requests_pending=_current_count(TimeRequest, status="pending"),
-            leaves_pending=_current_count(LeaveRequest, status="pending"),
-            working_now=_current_count(RunningTracker),
+            members=current_count(Member),
+            projects=current_count(Project),
+            timesheets_submitted=current_count(Timesheet, status=Timesheet.Status.SUBMITTED),
+            time_requests_pending=current_count(TimeRequest, status="pending"),
+            leaves_pending=current_count(LeaveRequest, status="pending"),
+            working_now=current_count(RunningTracker),
         )
         .values(
             "members",
@@ -411,8 +411,8 @@ def workspace_accesses_for_user(user):
         WorkspaceAccess.objects.filter(user=user)
         .select_related("workspace")
         .annotate(
-            member_count=_current_count(Member, outer_workspace="workspace"),
-            project_count=_current_count(Project, outer_workspace="workspace"),
+            member_count=current_count(Member, outer_workspace="workspace"),
+            project_count=current_count(Project, outer_workspace="workspace"),
         )
         .order_by("workspace__name", "workspace__webwork_id")
     )

@@ -1,41 +1,68 @@
-"""The front door: a landing page to sign in, the manager's workspaces, and each workspace's home."""
+"""The front door: a landing page to sign in, the manager's workspaces, and each workspace's overview."""
 
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from dashboard import selectors
-from dashboard.permissions import workspace_for_request
+from dashboard.frame import page_context
+from dashboard.permissions import workspace_view
+from dashboard.selectors.overview import home_workspaces_for_user, overview_for_workspace
+
+# What the overview shows, for its freshness line.
+OVERVIEW_RESOURCES = ("running_trackers", "time_entries", "timesheets", "time_requests", "leave_requests")
 
 
 @require_GET
 def home(request):
-    """Signed out: the landing page. Signed in: the workspaces WebWork lets this user open."""
+    """Signed out: the landing page. Signed in: every workspace WebWork lets this user open, with
+    what waits in each and who is working now. htmx (the list refreshing itself) gets the list."""
     if not request.user.is_authenticated:
         return render(request, "dashboard/overview/landing.html")
-    accesses = selectors.workspace_accesses_for_user(request.user)
+    accesses = home_workspaces_for_user(request.user)
     context = {
         "manageable": [access for access in accesses if access.can_manage],
         "others": [access for access in accesses if not access.can_manage],
-        "reconnect": selectors.connections_needing_sign_in_for_user(request.user),
     }
-    return render(request, "dashboard/overview/home.html", context)
-
-
-@require_GET
-def workspace_home(request, workspace_id):
-    """One workspace: the progress of its sync, what the mirror holds, and "Sync now".
-
-    While a sync runs (or waits for a worker) the sync card asks for itself again every 2 s: an
-    htmx request gets only that partial.
-    """
-    workspace = workspace_for_request(request, workspace_id)
-    context = sync_status_context(workspace)
+    context["first_syncs"] = any(
+        _first_sync_running(access.workspace) for access in context["manageable"]
+    )
     if request.htmx and not request.htmx.history_restore_request:
-        return partial_response(request, "dashboard/overview/workspace.html#sync-status", context)
-    # Only the whole page shows whose sign-in the syncs use; the card polled every 2 s does not.
+        return partial_response(request, "dashboard/overview/home.html#workspace-list", context)
+    context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
+    return partial_response(request, "dashboard/overview/home.html", context)
+
+
+def _first_sync_running(workspace):
+    state = getattr(workspace, "sync_state", None)
+    return workspace.is_connected and (state is None or state.first_sync_done_at is None)
+
+
+# The overview's parts that refresh by themselves; each is a named partial of the page.
+OVERVIEW_PARTS = {"figures", "working-now", "sync-status"}
+
+
+@workspace_view
+def workspace_home(request, workspace):
+    """A workspace's overview: what waits for a decision, who is working now, hours today and this
+    week, contracts near their weekly limit, leaves ahead, and the sync.
+
+    Its parts refresh by themselves: an htmx request names the part in `?part=` (the sync card
+    is the default, as it always was) and gets only that partial.
+    """
+    if request.htmx and not request.htmx.history_restore_request:
+        part = request.GET.get("part", "sync-status")
+        if part not in OVERVIEW_PARTS:
+            part = "sync-status"
+        if part == "sync-status":
+            return sync_status_response(request, sync_status_context(workspace))
+        context = {"workspace": workspace, "overview": overview_for_workspace(workspace=workspace)}
+        return partial_response(request, f"dashboard/overview/workspace.html#{part}", context)
+    context = page_context(request, workspace, section="overview", resources=OVERVIEW_RESOURCES)
+    context.update(sync_status_context(workspace))
     connection = selectors.sync_connection_for_workspace(workspace=workspace)
     context.update(
+        overview=overview_for_workspace(workspace=workspace),
         sync_connection=connection,
         reconnect=selectors.connections_needing_sign_in_for_user(request.user),
         sync_banner=connection.needs_attention_of_others(request.user),
@@ -44,14 +71,22 @@ def workspace_home(request, workspace_id):
 
 
 def sync_status_context(workspace, *, sync_message="", sync_message_level="info"):
-    """What the sync card of the workspace home shows (also the answer of "Sync now")."""
+    """What the sync card of the overview shows (also the answer of "Sync now")."""
     return {
         "workspace": workspace,
-        "overview": selectors.sync_overview_for_workspace(workspace=workspace),
-        "counts": selectors.mirror_counts_for_workspace(workspace=workspace),
+        "sync": selectors.sync_overview_for_workspace(workspace=workspace),
         "sync_message": sync_message,
         "sync_message_level": sync_message_level,
     }
+
+
+def sync_status_response(request, context):
+    """The sync card. When it no longer shows a sync under way, the page's other parts are told
+    the mirror changed (`mirror-changed`), so counts and freshness follow the sync's end."""
+    response = partial_response(request, "dashboard/overview/workspace.html#sync-status", context)
+    if not context["sync"].active:
+        response["HX-Trigger"] = "mirror-changed"
+    return response
 
 
 def partial_response(request, template_name, context):

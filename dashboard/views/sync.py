@@ -2,13 +2,17 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET
 
 from dashboard import selectors
-from dashboard.permissions import require_workspace_post, workspace_for_request
-from dashboard.views.overview import partial_response, sync_status_context
+from dashboard.frame import page_context
+from dashboard.permissions import require_workspace_post, workspace_view
+from dashboard.views.overview import partial_response, sync_status_context, sync_status_response
 from integrations.models import WorkspaceAccess
 from integrations.services.workspaces import workspace_connect, workspace_disconnect, workspace_sync_now
+
+# The resources whose freshness Sync health's frame states: what the approval pages and the
+# overview rest on.
+HEALTH_RESOURCES = ("members", "projects", "timesheets", "time_requests", "leave_requests", "time_entries")
 
 
 @require_workspace_post
@@ -22,16 +26,16 @@ def sync_now(request, workspace):
     level = "success" if answer.queued else "warning"
     if request.htmx:
         context = sync_status_context(workspace, sync_message=answer.message, sync_message_level=level)
-        return partial_response(request, "dashboard/overview/workspace.html#sync-status", context)
+        return sync_status_response(request, context)
     messages.add_message(request, messages.SUCCESS if answer.queued else messages.WARNING, answer.message)
     return redirect("dashboard:workspace", workspace_id=workspace.webwork_id)
 
 
-@require_GET
-def sync_health(request, workspace_id):
-    """Per resource its last run, every run (paginated), the webhook deliveries of the last 24 hours
-    and the WebWork sign-in the syncs use. htmx (the runs' pagination) gets the runs partial only."""
-    workspace = workspace_for_request(request, workspace_id)
+@workspace_view
+def sync_health(request, workspace):
+    """The sync under way (step by step), what is not synced yet, per resource its last run,
+    every run (paginated), the webhook deliveries of the last 24 hours and the WebWork sign-in
+    the syncs use. htmx (the runs' pagination) gets the runs partial only."""
     health = selectors.sync_health_for_workspace(workspace=workspace, page=request.GET.get("page") or 1)
     context = {
         "workspace": workspace,
@@ -41,13 +45,18 @@ def sync_health(request, workspace_id):
     }
     if request.htmx and not request.htmx.history_restore_request:
         return partial_response(request, "dashboard/sync/health.html#sync-runs", context)
+    context.update(page_context(request, workspace, section="sync", resources=HEALTH_RESOURCES))
     context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
     return partial_response(request, "dashboard/sync/health.html", context)
 
 
-@require_workspace_post
+@workspace_view(methods=("GET", "HEAD", "POST"))
 def workspace_disconnect_view(request, workspace):
-    """POST: stop syncing the workspace (its webhook is removed at WebWork; the mirror is kept)."""
+    """GET: what disconnecting does, and a button to confirm. POST: stop syncing the workspace
+    (its webhook is removed at WebWork; the mirror is kept)."""
+    if request.method != "POST":
+        context = page_context(request, workspace, section="sync", resources=HEALTH_RESOURCES)
+        return partial_response(request, "dashboard/sync/disconnect.html", context)
     workspace_disconnect(workspace=workspace, actor=request.user)
     messages.success(
         request,

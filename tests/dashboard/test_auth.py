@@ -320,30 +320,8 @@ def test_the_home_page_lists_workspaces_in_a_fixed_number_of_queries(client, dja
 
     text = shown(page)
     assert text.count('class="workspace-name" href="/w/') == 4
-    assert "Owner · 2 members · 1 project" in text  # Workspace 3: one of its three members was removed
+    assert "Owner · 2 members" in text  # Workspace 3: one of its three members was removed
     assert text.count("not manageable (your role: Owner)") == 4
-
-
-def test_a_workspace_page_shows_what_the_mirror_holds(client, django_assert_max_num_queries):
-    acme = Workspace.objects.create(webwork_id=1, name="Acme Studio")
-    globex = Workspace.objects.create(webwork_id=2, name="Globex")
-    for n in range(3):
-        Member.objects.create(workspace=acme, webwork_id=str(n), email=f"m{n}@acme.test", role="Regular User")
-    Member.objects.create(
-        workspace=acme, webwork_id="9", email="gone@acme.test", role="x", removed_at=timezone.now()
-    )
-    Member.objects.create(workspace=globex, webwork_id="1", email="g@globex.test", role="Owner")
-    Project.objects.create(workspace=acme, webwork_id="1", name="Website")
-    client.force_login(manager_of(acme))
-
-    with django_assert_max_num_queries(8):
-        page = client.get("/w/1/")
-
-    text = shown(page)
-    assert "<h1>Acme Studio</h1>" in text
-    assert re.search(r"<dt>Members</dt><dd class=\"num\">3</dd>", text)
-    assert re.search(r"<dt>Projects</dt><dd class=\"num\">1</dd>", text)
-    assert 'href="/w/1/sync/">Sync health</a>' in text
 
 
 def test_a_workspace_with_no_sync_yet_says_so(client):
@@ -353,4 +331,5 @@ def test_a_workspace_with_no_sync_yet_says_so(client):
     text = shown(client.get("/w/1/"))
 
     assert "No sync has run for this workspace yet." in text
-    assert re.search(r"<dt>Members</dt><dd class=\"num\">0</dd>", text)
+    assert "The first sync is still reading this" in text
+    assert re.search(r'data-count="approvals">0<', text)

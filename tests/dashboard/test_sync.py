@@ -39,6 +39,12 @@ def words(response):
     return text.replace(" .", ".").replace(" ,", ",").replace(" :", ":")
 
 
+def counts_shown(answer):
+    """{name: number} of the counts a page shows (`data-count="<name>">number<`)."""
+    text = answer if isinstance(answer, str) else shown(answer)
+    return {name: int(n) for name, n in re.findall(r'data-count="(\w+)">(\d+)<', text)}
+
+
 def vary(response):
     return {part.strip() for part in response.get("Vary", "").split(",")}
 
@@ -150,7 +156,7 @@ def test_the_progress_card_polls_while_the_first_sync_runs(signed_in, acme):
 
     body = answer.content.decode()
     assert answer.status_code == 200
-    assert body.lstrip().startswith('<div id="sync-status"')
+    assert body.lstrip().startswith('<section id="sync-status"')
     assert "<html" not in body
     assert "HX-Request" in vary(answer)
     assert POLLING in body
@@ -159,8 +165,12 @@ def test_the_progress_card_polls_while_the_first_sync_runs(signed_in, acme):
     assert "Now: projects." in text
     assert re.search(r"2 of 62 requests\s*</span>\s*\(3%\)", text)
     assert "left</span> at the current rate" in text
-    rows = re.findall(r'<tr class="sync-step sync-step-(\w+)"', body)
+    assert "sync-step" not in body  # each step is on Sync health, in a manager's words
+    assert 'href="/w/1/sync/#current-sync-heading">each step</a>' in body
+    health = signed_in.get("/w/1/sync/").content.decode()
+    rows = re.findall(r'<tr class="sync-step sync-step-(\w+)"', health)
     assert rows == ["done", "done", "running", "pending"]
+    assert "The sync under way, step by step" in html.unescape(health)
 
 
 def test_the_polled_progress_card_is_a_handful_of_queries(signed_in, acme, django_assert_max_num_queries):
@@ -190,7 +200,7 @@ def test_the_whole_page_is_served_without_htmx_and_on_a_history_restore(signed_i
         page = signed_in.get("/w/1/", headers=headers)
         body = page.content.decode()
         assert body.startswith("<!doctype html>"), headers
-        assert '<div id="sync-status"' in body
+        assert '<section id="sync-status"' in body
         assert POLLING in body
         assert "HX-Request" in vary(page)
 
@@ -225,13 +235,16 @@ def test_the_counts_are_the_mirror_s_current_rows_of_this_workspace(signed_in, a
     mirror.LeaveRequest.objects.create(workspace=acme, webwork_id="1", status="pending")
     mirror.RunningTracker.objects.create(workspace=acme, webwork_id="7", started_at=timezone.now())
 
-    text = shown(signed_in.get("/w/1/", headers=HTMX))
+    answer = signed_in.get("/w/1/?part=figures", headers=HTMX)
 
-    assert '<dd class="num" data-count="approvals">4</dd>' in text
-    assert '<span data-count="timesheets_submitted">2</span> timesheets submitted' in text
-    assert '<span data-count="time_requests_pending">1</span> time request ·' in text
-    assert '<span data-count="leaves_pending">1</span> leave pending' in text
-    assert '<dd class="num" data-count="working_now">1</dd>' in text
+    assert answer.content.decode().lstrip().startswith('<section id="figures"')
+    assert counts_shown(answer) == {
+        "approvals": 4,
+        "timesheets_submitted": 2,
+        "time_requests_pending": 1,
+        "leaves_pending": 1,
+        "working_now": 1,
+    }
 
 
 def test_after_a_real_sync_the_card_says_up_to_date_and_the_counts_equal_the_sandbox(
@@ -279,10 +292,12 @@ def test_after_a_real_sync_the_card_says_up_to_date_and_the_counts_equal_the_san
     leaves = sandbox.LeaveRequest.objects.filter(workspace=acme_sandbox, status="pending").count()
     working = sandbox.RunningTracker.objects.filter(workspace=acme_sandbox).count()
     assert (submitted, pending, working) == (1, 1, 1)
-    assert f'<dd class="num" data-count="approvals">{submitted + pending + leaves}</dd>' in text
-    assert f'<dd class="num" data-count="working_now">{working}</dd>' in text
+    shown_counts = counts_shown(text)
+    assert shown_counts["approvals"] == submitted + pending + leaves
+    assert shown_counts["working_now"] == working
     done = mirror.SyncState.objects.get(workspace=workspace).requests_done
-    assert re.search(rf"{done} of {done} requests\s*</span>\s*\(100%\)", text)
+    health = shown(client.get(f"/w/{workspace.webwork_id}/sync/"))
+    assert f"{done} of {done} requests (100%)" in health
 
 
 # --- sync now -------------------------------------------------------------------------------------
@@ -299,7 +314,7 @@ def test_sync_now_queues_a_sync_and_answers_the_card_that_watches_it(
     assert len(callbacks) == 1
     assert "HX-Request" in vary(answer)
     body = answer.content.decode()
-    assert body.lstrip().startswith('<div id="sync-status"')
+    assert body.lstrip().startswith('<section id="sync-status"')
     text = shown(answer)
     assert "A sync of Acme Studio is queued; this page shows its progress." in text
     assert "Sync queued" in text
@@ -461,7 +476,7 @@ def as_row(run):
 def test_the_health_page_shows_the_last_run_of_each_resource_and_every_run_paginated(
     signed_in, acme, history, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):  # 12, and the frame: the switcher and freshness (2)
         page = signed_in.get("/w/1/sync/")
 
     assert page.status_code == 200
@@ -570,8 +585,17 @@ def test_a_manager_disconnects_and_connects_the_workspace_again(
     assert "Acme Studio is connected again" in shown(back)
 
 
-def test_disconnect_and_connect_are_posts(signed_in, acme):
-    assert signed_in.get("/w/1/disconnect/").status_code == 405
+def test_disconnecting_asks_first_and_says_what_it_does(signed_in, acme):
+    health = shown(signed_in.get("/w/1/sync/"))
+    confirm = signed_in.get("/w/1/disconnect/")
+
+    assert 'href="/w/1/disconnect/">Disconnect Acme Studio…</a>' in health
+    assert "<form" not in health.split("Keeping Acme Studio in sync")[1].split("</section>")[0]
+    text = shown(confirm)
+    assert confirm.status_code == 200
+    assert "Disconnect Acme Studio?" in text
+    assert "Nothing changes in WebWork itself" in text
+    assert '<form method="post" action="/w/1/disconnect/"' in text
     assert signed_in.get("/w/1/connect/").status_code == 405
     acme.refresh_from_db()
     assert acme.is_connected
