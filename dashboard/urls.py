@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import auth, frame, overview, sync
+from dashboard.views import audit, auth, frame, overview, sync
 
 app_name = "dashboard"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     # Every workspace page: /w/<the WebWork workspace id>/..., resolved by workspace_for_request.
     path("w/<int:workspace_id>/", overview.workspace_home, name="workspace"),
     path("w/<int:workspace_id>/freshness/", frame.freshness, name="freshness"),
+    path("w/<int:workspace_id>/audit/", audit.audit_trail, name="audit"),
+    path("w/<int:workspace_id>/audit/export.csv", audit.audit_trail_csv, name="audit_csv"),
     path("w/<int:workspace_id>/sync/", sync.sync_health, name="sync_health"),
     path("w/<int:workspace_id>/sync/now/", sync.sync_now, name="sync_now"),
     path("w/<int:workspace_id>/disconnect/", sync.workspace_disconnect_view, name="workspace_disconnect"),

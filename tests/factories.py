@@ -181,3 +181,31 @@ class ExpenseFactory(MirrorFactory):
     name = "Train ticket"
     date = factory.LazyFunction(timezone.localdate)
     amount = "42.50"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"manager{n}")
+    first_name = "Maria"
+    last_name = "Manager"
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+
+
+def manager_of(*workspaces, role="Owner", can_manage=True, **user_fields):
+    """A Clockroom user signed in through WebWork who manages `workspaces` (a Connection with a
+    token and one WorkspaceAccess each)."""
+    user = UserFactory(**user_fields)
+    connection = models.Connection.objects.create(
+        user=user,
+        webwork_user_id=900_000 + user.pk,
+        access_token=f"wwat_{user.username}",
+        email=user.email,
+    )
+    for workspace in workspaces:
+        models.WorkspaceAccess.objects.create(
+            user=user, workspace=workspace, connection=connection, role=role, can_manage=can_manage
+        )
+    return user

@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.timesince import timesince
 
 register = template.Library()
@@ -72,3 +73,9 @@ def ago(moment):
     if seconds < 45:
         return "just now"
     return f"{timesince(moment, depth=1)} ago".replace("minutes", "min").replace("minute", "min")
+
+
+@register.filter
+def urlencode_dict(pairs):
+    """A dict as a query string (`actor=3&from=2026-12-01`), for links that keep the filters."""
+    return urlencode(pairs or {})
