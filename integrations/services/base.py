@@ -7,7 +7,8 @@ WebWork:
    before any request otherwise).
 2. Ask WebWork (`workspace_call`), and when its answer carries no object, read the object again.
    A refusal (400, 422, 404, 403 ...), a failure or no answer becomes a `ServiceError` in words
-   a manager understands; nothing local has changed. WebWork refuses a business rule with a 400
+   a manager understands; nothing local has changed (a refused decision is kept in the audit
+   trail, `record_refusal`, with WebWork's answer). WebWork refuses a business rule with a 400
    (e.g. a member invited twice) and a field's value with a 422 naming the field (e.g. an email
    already taken); it documents no 409, though one is still understood should it come.
 3. In one short transaction (`record`): update the mirror row from WebWork's answer and write
@@ -16,25 +17,24 @@ WebWork:
 
 import contextlib
 import contextvars
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
 from ..models import AuditEvent, WorkspaceAccess
+from ..sync.audit import snapshot
 from ..sync.base import SyncContext, upsert
 from ..webwork import errors
 
 logger = logging.getLogger(__name__)
 
 NO_ANSWER = "WebWork did not answer; nothing was changed. Try again in a minute."
-# Fields a snapshot leaves out: our own bookkeeping and the (large) last payload.
-SNAPSHOT_SKIPS = frozenset({"id", "workspace", "raw", "synced_at"})
+# WebWork's refusals of a decision that the audit trail keeps (WebWork answered, and said no).
+RECORDED_REFUSALS = frozenset({"invalid", "conflict", "not_found", "forbidden"})
 
 
 class _Unset:
@@ -357,17 +357,6 @@ def state_message(status_now, waiting_for, sentence):
 # --- The local part ------------------------------------------------------------------------
 
 
-def snapshot(row, **extra):
-    """The mirror row's fields as JSON (for the audit trail), without `raw`; None for no row."""
-    if row is None:
-        return None
-    data = {
-        f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if f.name not in SNAPSHOT_SKIPS
-    }
-    data.update(extra)
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-
-
 @transaction.atomic
 def record(
     *,
@@ -395,7 +384,7 @@ def record(
     now = timezone.now()
     mirrored = model.objects.filter(workspace=workspace, webwork_id=str(object_id))
     if row is not None:
-        upsert(model, workspace, [row], now=now)
+        upsert(model, workspace, [row], now=now, audit=False)  # this event is the decision's record
     elif changes:
         mirrored.update(**changes, synced_at=now)
     if remove:
@@ -408,12 +397,44 @@ def record(
         action=action,
         object_type=model._meta.model_name,
         object_id=str(object_id)[:64],
+        member_id=member_of(current, before),
         before=before,
         after=snapshot(current, **extra),
         note=note or "",
         created_at=now,
     )
     return current
+
+
+def member_of(row, before=None):
+    """The workspace member a mirror row belongs to (its `member_id`), from the row or, when it has
+    none, its snapshot `before`; None for models without members."""
+    member_id = getattr(row, "member_id", None)
+    if member_id is None and isinstance(before, dict):
+        member_id = before.get("member_id")
+    return member_id
+
+
+@transaction.atomic
+def record_refusal(*, workspace, actor, action, model, row, before, refused, note=""):
+    """Write the audit event of an action WebWork refused (`refused`, the ServiceError); the mirror
+    is left as it was. Only WebWork's own refusals are kept (see RECORDED_REFUSALS), not input
+    refused before any request nor WebWork not answering. Returns the event, or None."""
+    if refused.status is None or refused.kind not in RECORDED_REFUSALS:
+        return None
+    return AuditEvent.objects.create(
+        workspace=workspace,
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        outcome=AuditEvent.Outcome.REFUSED,
+        object_type=model._meta.model_name,
+        object_id=str(row.webwork_id)[:64],
+        member_id=member_of(row, before),
+        before=before,
+        after=before,
+        note=note or "",
+        answer=refused.message,
+    )
 
 
 def bulk(items, act):
@@ -486,9 +507,27 @@ class Decisions:
         row = own_row(self.model, workspace, item, self.what)
         before = snapshot(row)
         with service_client(workspace, actor) as api:
-            self.send(api, workspace, row, verb, body)
+            self.attempt(api, workspace, actor, action, row, before, verb, body=body, note=note)
             payload = self.read(api, workspace, row)
         return self.store(workspace, actor, action, row, before, payload, verb, body=body, note=note)
+
+    def attempt(self, api, workspace, actor, action, row, before, verb, *, body=None, note=""):
+        """`send`, and when WebWork refuses, the refusal recorded in the audit trail (the mirror
+        row unchanged) before the same ServiceError is raised again."""
+        try:
+            self.send(api, workspace, row, verb, body)
+        except ServiceError as refused:
+            record_refusal(
+                workspace=workspace,
+                actor=actor,
+                action=action,
+                model=self.model,
+                row=row,
+                before=before,
+                refused=refused,
+                note=note,
+            )
+            raise
 
     def send(self, api, workspace, row, verb, body=None):
         """Ask WebWork; a refusal because the object has moved on says what it is now."""

@@ -86,7 +86,7 @@ def timesheets_approve(*, workspace, actor, timesheets) -> list[BulkResult]:
             try:
                 row = own_row(Timesheet, workspace, item, DECISIONS.what)
                 before = snapshot(row)
-                DECISIONS.send(api, workspace, row, "approve")
+                DECISIONS.attempt(api, workspace, actor, "timesheet_approve", row, before, "approve")
             except ServiceError as exc:
                 result.error, result.field_errors = exc.message, exc.field_errors
                 continue

@@ -13,10 +13,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import SyncRun, Workspace
+from ..models import AuditEvent, SyncRun, Workspace
 from ..webwork.client import WebWorkClient
 from ..webwork.errors import NotFoundError
 from ..webwork.payloads import integer, iso_day, storable, unstorable
+from .audit import AUDITED, decisions_seen
 
 UPSERT_BATCH = 1000
 
@@ -87,10 +88,15 @@ def fetch_all(ctx: SyncContext, path, params=None, stats: RunStats | None = None
     return items
 
 
-def upsert(model, workspace, rows: list[dict], *, now=None):
+def upsert(model, workspace, rows: list[dict], *, now=None, audit=True):
     """Insert or update `rows` (dicts of field values with `webwork_id`) on (workspace, webwork_id).
 
     A row that had been marked removed comes back. Returns (created, updated).
+
+    audit: for the models whose status is a decision (timesheets, time requests, leaves; see
+    audit.py), a status that changed is a decision taken in WebWork and is written to the audit
+    trail in the same transaction, from the same query of the existing rows. A service passes
+    False: it records its own decision.
     """
     if not rows:
         return 0, 0
@@ -98,21 +104,27 @@ def upsert(model, workspace, rows: list[dict], *, now=None):
     for row in rows:
         if "raw" in row and unstorable(row["raw"]):
             row["raw"] = storable(row["raw"])
+    audited = audit and model in AUDITED
     created = 0
     update_fields = [name for name in rows[0] if name != "webwork_id"] + ["synced_at", "removed_at"]
-    for start in range(0, len(rows), UPSERT_BATCH):
-        batch = rows[start : start + UPSERT_BATCH]
-        ids = [row["webwork_id"] for row in batch]
-        existing = set(
-            model.objects.filter(workspace=workspace, webwork_id__in=ids).values_list("webwork_id", flat=True)
-        )
-        created += len(set(ids) - existing)
-        model.objects.bulk_create(
-            [model(workspace=workspace, synced_at=now, removed_at=None, **row) for row in batch],
-            update_conflicts=True,
-            unique_fields=["workspace", "webwork_id"],
-            update_fields=update_fields,
-        )
+    with transaction.atomic(savepoint=False):
+        for start in range(0, len(rows), UPSERT_BATCH):
+            batch = rows[start : start + UPSERT_BATCH]
+            ids = [row["webwork_id"] for row in batch]
+            existing = model.objects.filter(workspace=workspace, webwork_id__in=ids)
+            if audited:
+                old_rows = {row.webwork_id: row for row in existing.defer("raw")}
+            else:
+                old_rows = dict.fromkeys(existing.values_list("webwork_id", flat=True))
+            created += len(set(ids) - set(old_rows))
+            model.objects.bulk_create(
+                [model(workspace=workspace, synced_at=now, removed_at=None, **row) for row in batch],
+                update_conflicts=True,
+                unique_fields=["workspace", "webwork_id"],
+                update_fields=update_fields,
+            )
+            if audited:
+                AuditEvent.objects.bulk_create(decisions_seen(model, workspace, old_rows, batch, now=now))
     return created, len(rows) - created
 
 

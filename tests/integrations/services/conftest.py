@@ -39,22 +39,35 @@ def actor(db):
 @pytest.fixture
 def unchanged(wire):
     """`with unchanged(row, requests=n):` asserts the block left `row` (a mirror row) as it was,
-    wrote no audit event, and made at most `requests` requests to WebWork (any when None)."""
+    wrote no audit event, and made at most `requests` requests to WebWork (any when None).
+
+    With `refused=True` (a decision WebWork refused) the block wrote exactly one audit event: the
+    refusal, with WebWork's answer, the row unchanged on both sides (`.event` afterwards)."""
 
     class Unchanged:
-        def __init__(self, row, requests=None):
-            self.row, self.requests = row, requests
+        def __init__(self, row, requests=None, refused=False):
+            self.row, self.requests, self.refused = row, requests, refused
+            self.event = None
 
         def __enter__(self):
             self.before = snapshot(type(self.row).objects.get(pk=self.row.pk), raw=self.row.raw)
-            self.audits = AuditEvent.objects.count()
+            self.audits = list(AuditEvent.objects.values_list("pk", flat=True))
             self.made = wire.sent
             return self
 
         def __exit__(self, *exc):
             after = type(self.row).objects.get(pk=self.row.pk)
             assert snapshot(after, raw=after.raw) == self.before
-            assert AuditEvent.objects.count() == self.audits
+            written = list(AuditEvent.objects.exclude(pk__in=self.audits))
+            if self.refused:
+                (self.event,) = written
+                unchanged_row = {key: value for key, value in self.before.items() if key != "raw"}
+                assert self.event.outcome == AuditEvent.Outcome.REFUSED
+                assert self.event.before == self.event.after == unchanged_row
+                assert self.event.answer
+                assert self.event.member_id == after.member_id
+            else:
+                assert written == []
             if self.requests is not None:
                 assert wire.sent - self.made <= self.requests
             return False

@@ -47,6 +47,7 @@ def test_approving_a_leave(world, mirror_workspace, wire, actor, leaves, audit_o
     event = audit_of("leave_approve")
     assert (event.object_type, event.object_id, event.actor) == ("leaverequest", str(leave.id), actor)
     assert (event.before["status"], event.after["status"]) == ("pending", "approved")
+    assert (event.source, event.outcome, event.member.email) == ("clockroom", "done", "alice@acme.test")
 
 
 def test_rejecting_a_leave_with_a_reason(mirror_workspace, wire, actor, leaves, audit_of):
@@ -77,10 +78,27 @@ def test_approving_an_approved_leave_says_so(world, mirror_workspace, wire, acto
     leave, mirrored = leaves["tara"]
     sandbox.LeaveRequest.objects.filter(pk=leave.pk).update(status="approved")
 
-    with unchanged(mirrored), pytest.raises(ServiceError) as refused:
+    with unchanged(mirrored, refused=True) as kept, pytest.raises(ServiceError) as refused:
         leave_approve(workspace=mirror_workspace, actor=actor, leave=mirrored)
 
     assert refused.value.message == "This leave request is no longer pending (it is approved)."
+    # The attempt is in the audit trail: who tried, on whose leave, and what WebWork answered.
+    event = kept.event
+    assert (event.action, event.actor, event.source) == ("leave_approve", actor, "clockroom")
+    assert event.answer == refused.value.message
+    assert event.member.email == "lead@acme.test"
+
+
+def test_webwork_not_answering_a_decision_is_not_recorded_as_a_refusal(
+    mirror_workspace, wire, actor, leaves, unchanged
+):
+    _leave, mirrored = leaves["alice"]
+    sandbox.FaultSettings.objects.update_or_create(pk=1, defaults={"server_error_rate": 1})
+
+    with unchanged(mirrored), pytest.raises(ServiceError) as refused:
+        leave_approve(workspace=mirror_workspace, actor=actor, leave=mirrored)
+
+    assert refused.value.kind == "unavailable"
 
 
 def test_bulk_approval_reports_a_leave_webwork_no_longer_has(mirror_workspace, wire, actor, leaves):
@@ -94,4 +112,7 @@ def test_bulk_approval_reports_a_leave_webwork_no_longer_has(mirror_workspace, w
     assert LeaveRequest.objects.get(pk=leaves["bob"][1].pk).removed_at is None  # nothing local changed
     statuses = dict(sandbox.LeaveRequest.objects.values_list("user__email", "status"))
     assert statuses == {"alice@acme.test": "approved", "lead@acme.test": "approved"}
-    assert AuditEvent.objects.filter(action="leave_approve").count() == 2
+    assert AuditEvent.objects.filter(action="leave_approve", outcome="done").count() == 2
+    refusal = AuditEvent.objects.get(action="leave_approve", outcome="refused")
+    assert refusal.object_id == str(leaves["bob"][0].id)
+    assert refusal.answer == results[1].error

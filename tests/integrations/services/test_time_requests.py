@@ -91,10 +91,11 @@ def test_approving_a_request_rejected_meanwhile_says_so(
     request, mirrored = requests["alice_2"]
     timekeeping.time_request_reject(request, by=world.manager, comment="Duplicate")
 
-    with unchanged(mirrored), pytest.raises(ServiceError) as refused:
+    with unchanged(mirrored, refused=True) as kept, pytest.raises(ServiceError) as refused:
         time_request_approve(workspace=mirror_workspace, actor=actor, time_request=mirrored)
 
     assert refused.value.message == "This time request is no longer pending (it is rejected)."
+    assert (kept.event.action, kept.event.answer) == ("time_request_approve", refused.value.message)
 
 
 def test_bulk_approval_approves_the_rest_and_reports_the_one_refused(
@@ -109,8 +110,10 @@ def test_bulk_approval_approves_the_rest_and_reports_the_one_refused(
     assert results[1].error == "This time request is no longer pending (it is approved)."
     assert status_at_webwork(requests["alice_1"][0]) == "approved"
     assert status_at_webwork(requests["bob_1"][0]) == "approved"
-    assert set(AuditEvent.objects.values_list("object_id", flat=True)) == {
+    assert set(AuditEvent.objects.filter(outcome="done").values_list("object_id", flat=True)) == {
         str(requests["alice_1"][0].id),
         str(requests["bob_1"][0].id),
     }
+    refusal = AuditEvent.objects.get(outcome="refused")
+    assert (refusal.object_id, refusal.answer) == (str(requests["alice_2"][0].id), results[1].error)
     assert TimeRequest.objects.get(pk=requests["alice_2"][1].pk).status == "pending"  # left for the sync

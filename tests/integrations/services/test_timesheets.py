@@ -111,12 +111,18 @@ def test_approving_a_timesheet_approved_meanwhile_says_so_and_changes_nothing(
     sheet, mirrored = weeks["alice_last"]
     timekeeping.timesheet_approve(sheet, by=world.manager)  # someone else, in WebWork itself
 
-    with unchanged(mirrored), pytest.raises(ServiceError) as refused:
+    with unchanged(mirrored, refused=True) as kept, pytest.raises(ServiceError) as refused:
         timesheet_approve(workspace=mirror_workspace, actor=actor, timesheet=mirrored)
 
     assert refused.value.message == "This timesheet is no longer waiting for approval (it is approved)."
     assert refused.value.status == 422
     assert Timesheet.objects.get(pk=mirrored.pk).status == "submitted"
+    assert (kept.event.action, kept.event.actor, kept.event.answer) == (
+        "timesheet_approve",
+        actor,
+        refused.value.message,
+    )
+    assert kept.event.member.email == "alice@acme.test"
 
 
 def test_submitting_and_taking_back_a_timesheet(mirror_workspace, wire, actor, weeks):
@@ -139,7 +145,7 @@ def test_submitting_and_taking_back_a_timesheet(mirror_workspace, wire, actor, w
 def test_unsubmitting_an_open_timesheet_says_why_not(mirror_workspace, wire, actor, weeks, unchanged):
     _sheet, mirrored = weeks["bob_this"]
 
-    with unchanged(mirrored), pytest.raises(ServiceError) as refused:
+    with unchanged(mirrored, refused=True), pytest.raises(ServiceError) as refused:
         timesheet_unsubmit(workspace=mirror_workspace, actor=actor, timesheet=mirrored)
 
     assert (
@@ -161,9 +167,13 @@ def test_bulk_approval_approves_the_rest_and_reports_the_one_refused(mirror_work
     assert [r.row.status for r in results if r.ok] == ["approved"] * 3
     assert_converged(mirror_workspace, "timesheets")
     audited = sorted(
-        AuditEvent.objects.filter(action="timesheet_approve").values_list("object_id", flat=True)
+        AuditEvent.objects.filter(action="timesheet_approve", outcome="done").values_list(
+            "object_id", flat=True
+        )
     )
     assert audited == sorted(str(weeks[name][0].id) for name in ("alice_last", "bob_last", "alice_this"))
+    refusal = AuditEvent.objects.get(outcome="refused")
+    assert (refusal.object_id, refusal.answer) == (str(weeks["bob_this"][0].id), results[1].error)
 
 
 def test_bulk_approval_reads_a_weeks_timesheets_back_together(mirror_workspace, wire, actor, weeks):
