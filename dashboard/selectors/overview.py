@@ -95,7 +95,8 @@ def working_now_for_workspace(*, workspace, now=None):
 
 @dataclass
 class Hours:
-    """Tracked minutes today, this week so far, and last week (to the same weekday, and whole)."""
+    """Tracked minutes today, this week so far, and last week (up to this moment a week ago, and
+    whole)."""
 
     today: int
     week: int
@@ -106,7 +107,7 @@ class Hours:
 
     @property
     def change(self):
-        """This week so far against last week to the same weekday, in minutes (signed)."""
+        """This week so far against last week up to this moment a week ago, in minutes (signed)."""
         return self.week - self.last_week_to_date
 
     @property
@@ -135,7 +136,12 @@ def hours_for_workspace(*, workspace, now=None) -> Hours:
     totals = entries.filter(date__gte=last_start, date__lte=today).aggregate(
         today=Sum("duration_minutes", filter=closed & Q(date=today)),
         week=Sum("duration_minutes", filter=closed & Q(date__gte=week_start)),
-        last_to_date=Sum("duration_minutes", filter=Q(date__gte=last_start, date__lte=last_same_day)),
+        # Last week up to this moment of its day, so an early Monday is not held against a whole one.
+        last_to_date=Sum(
+            "duration_minutes",
+            filter=Q(date__gte=last_start, date__lt=last_same_day)
+            | Q(date=last_same_day, start_time__lte=now - timedelta(days=7)),
+        ),
         last=Sum("duration_minutes", filter=Q(date__gte=last_start, date__lt=week_start)),
     )
     running = list(entries.filter(end_time__isnull=True, date__gte=week_start).only("start_time", "date"))

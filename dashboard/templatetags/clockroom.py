@@ -70,7 +70,7 @@ def ago(moment):
     if not moment:
         return ""
     seconds = (timezone.now() - moment).total_seconds()
-    if seconds < 45:
+    if seconds < 60:
         return "just now"
     return f"{timesince(moment, depth=1)} ago".replace("minutes", "min").replace("minute", "min")
 

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
+from dashboard.selectors.overview import hours_for_workspace
 from integrations import models
 from tests.factories import (
     ContractFactory,
@@ -190,7 +191,7 @@ def test_an_empty_workspace_says_so_in_each_panel(acme, manager, client):
     assert "Nobody is tracking time in Acme Studio right now." in text
     assert "No contract has used 80% of its weekly limit this week." in text
     assert "No leave starts in the next 14 days." in text
-    assert "nothing tracked by this day last week" in text
+    assert "nothing tracked by this time last week" in text
 
 
 @pytest.mark.parametrize("part", ["figures", "working-now"])
@@ -380,3 +381,22 @@ def test_home_refreshes_its_list_alone(acme, client):
 def duration(minutes):
     hours, mins = divmod(minutes, 60)
     return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
+
+
+def test_this_week_is_held_against_last_week_up_to_the_same_moment(acme):
+    wednesday = acme.week_start(acme.today()) + timedelta(days=2)
+    now = datetime.combine(wednesday, time(10), acme.zone)
+    contract = ContractFactory(workspace=acme)
+    last_wednesday = now.date() - timedelta(days=7)
+    entry(acme, contract, last_wednesday - timedelta(days=1), 300)  # last Tuesday: counts
+    entry(acme, contract, last_wednesday, 60, hour=8)  # last Wednesday 8:00: before this moment, counts
+    entry(acme, contract, last_wednesday, 240, hour=13)  # last Wednesday afternoon: not yet
+    entry(acme, contract, now.date(), 90, hour=8)
+
+    hours = hours_for_workspace(workspace=acme, now=now)
+
+    assert hours.last_week_to_date == 360
+    assert hours.last_week == 600
+    assert hours.week == 90
+    assert hours.change == -270
+    assert hours.change_percent == 75
