@@ -15,6 +15,7 @@ from django.db.models.functions import Cast
 
 from ..models import (
     Contract,
+    DailyActivity,
     Expense,
     ExpenseCategory,
     LeaveBalance,
@@ -54,6 +55,7 @@ LINKS = (
     Link(RunningTracker, "member", "webwork_id", Member),
     Link(RunningTracker, "project", "project_webwork_id", Project),
     Link(RunningTracker, "task", "task_webwork_id", Task),
+    Link(DailyActivity, "member", "user_webwork_id", Member),
     Link(Timesheet, "member", "user_webwork_id", Member),
     Link(TimeRequest, "member", "user_webwork_id", Member),
     Link(TimeRequest, "project", "project_webwork_id", Project),

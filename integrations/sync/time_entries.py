@@ -7,20 +7,24 @@ A running tracker is listed as an open entry (`end_time: null`) of today.
 Each date is fetched whole, then written in one short transaction: its entries are upserted
 and the date's entries WebWork no longer lists are marked removed. Memory holds one date at a
 time, and a failure leaves earlier dates written and the failed date as it was.
+
+The timeline's row of each member also carries the member's `activity_level` for the date: it is
+kept as a `DailyActivity` row ("<member id>:<date>") in the same transaction, at no extra request.
 """
 
 import logging
 from datetime import date
+from decimal import ROUND_HALF_UP
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ..models import Contract, Member, Project, RunningTracker, Task, TimeEntry
+from ..models import Contract, DailyActivity, Member, Project, RunningTracker, Task, TimeEntry
 from ..webwork.client import PAGE_CAP
 from ..webwork.errors import AuthError, WebWorkError
-from ..webwork.payloads import calendar_day, integer, text, today_in, zone
+from ..webwork.payloads import calendar_day, decimal, integer, text, today_in, zone
 from .base import RunStats, SyncContext, local_ids, mark_removed, resource_run, unique_rows, upsert
 from .owed import PartsFailed
 
@@ -152,24 +156,36 @@ def timeline_fetch(ctx: SyncContext, day: date, stats: RunStats):
     raise WebWorkError(f"Stopped after {PAGE_CAP} pages of /{TIMELINE}.", path=TIMELINE)
 
 
+ENTRY_KEYS = ("time_entries", "entries", "timeline")
+
+
 def _entries_of(user_row):
-    for key in ("time_entries", "entries", "timeline"):
+    for key in ENTRY_KEYS:
         if isinstance(user_row.get(key), list):
             return [item for item in user_row[key] if isinstance(item, dict)]
     return []
 
 
-def timeline_rows(ctx: SyncContext, day: date, users):
-    """(entry rows, seen entry ids, the timeline's time zone) of one date, foreign keys resolved locally."""
+def timeline_members(ctx: SyncContext, users):
+    """{WebWork user id: our Member key} for every member a timeline names (its rows and their
+    entries), in one query."""
+    ids = {row.get("user_id") for row in users}
+    ids.update(item.get("user_id") for row in users for item in _entries_of(row))
+    return local_ids(Member, ctx.workspace, ids)
+
+
+def timeline_rows(ctx: SyncContext, day: date, users, *, members=None):
+    """(entry rows, seen entry ids, the timeline's time zone) of one date, foreign keys resolved
+    locally (`members`: from `timeline_members`, looked up when not given)."""
     workspace_tz = next(
         (row["timezone"] for row in users if isinstance(row.get("timezone"), str) and row["timezone"]),
         ctx.workspace.timezone,
     )
     items = [(item, row.get("user_id")) for row in users for item in _entries_of(row)]
     refs = {
-        "members": local_ids(
-            Member, ctx.workspace, {item.get("user_id") or user_id for item, user_id in items}
-        ),
+        "members": members
+        if members is not None
+        else local_ids(Member, ctx.workspace, {item.get("user_id") or user_id for item, user_id in items}),
         "projects": local_ids(Project, ctx.workspace, {item.get("project_id") for item, _ in items}),
         "tasks": local_ids(Task, ctx.workspace, {item.get("task_id") for item, _ in items}),
         "contracts": local_ids(Contract, ctx.workspace, {item.get("contract_id") for item, _ in items}),
@@ -186,12 +202,48 @@ def timeline_rows(ctx: SyncContext, day: date, users):
     return rows, seen, workspace_tz
 
 
-def time_entries_write(ctx: SyncContext, day: date, rows, stats: RunStats, *, seen=None, is_today=False):
+def activity_level(value):
+    """A timeline's `activity_level` as a whole percentage (0 to 100), or None when WebWork gives
+    none (a day without tracked time) or something unreadable."""
+    level = decimal(value)
+    if level is None or not level.is_finite():
+        return None
+    level = int(level.to_integral_value(rounding=ROUND_HALF_UP))
+    return level if 0 <= level <= 100 else None
+
+
+def daily_activity_rows(day: date, users, *, members=None):
+    """The DailyActivity rows of one date's timeline: one per member listed.
+    `members` maps WebWork user ids to our Member keys (see `timeline_members`)."""
+    rows = {}
+    for user_row in users:
+        user = integer(user_row.get("user_id"))
+        if user is None:
+            continue
+        webwork_id = f"{user}:{day.isoformat()}"
+        rows[webwork_id] = {
+            "webwork_id": webwork_id,
+            "member_id": (members or {}).get(str(user)),
+            "user_webwork_id": user,
+            "date": day,
+            "activity_level": activity_level(user_row.get("activity_level")),
+            "raw": {key: value for key, value in user_row.items() if key not in ENTRY_KEYS},
+        }
+    return list(rows.values())
+
+
+def time_entries_write(
+    ctx: SyncContext, day: date, rows, stats: RunStats, *, seen=None, is_today=False, activity=None
+):
     """Replace `day` in one transaction: upsert its entries, mark the rest of the date removed,
     and record who is working now from the open entries.
 
     With `is_today` (the listing is today's, where WebWork shows running trackers), members
     no longer running have their tracker marked removed.
+
+    activity: the date's DailyActivity rows (`daily_activity_rows`), the members' activity levels,
+    written likewise (a member no longer listed for the date has its row marked removed); the
+    date's activity is left as it was when not given.
     """
     seen = {row["webwork_id"] for row in rows} if seen is None else seen
     trackers = {}
@@ -204,15 +256,29 @@ def time_entries_write(ctx: SyncContext, day: date, rows, stats: RunStats, *, se
         upsert(RunningTracker, ctx.workspace, list(trackers.values()), now=ctx.now)
         if is_today:
             mark_removed(RunningTracker, ctx.workspace, trackers, now=ctx.now)
+        if activity is not None:
+            listed = {row["webwork_id"] for row in activity}
+            upsert(DailyActivity, ctx.workspace, activity, now=ctx.now)
+            mark_removed(DailyActivity, ctx.workspace, listed, now=ctx.now, date=day)
     return stats
 
 
 def _sync_date(ctx: SyncContext, day: date, resource: str):
     with resource_run(ctx, resource, scope=day.isoformat()) as stats:
         users = timeline_fetch(ctx, day, stats)
-        rows, seen, workspace_tz = timeline_rows(ctx, day, users)
+        members = timeline_members(ctx, users)
+        rows, seen, workspace_tz = timeline_rows(ctx, day, users, members=members)
+        activity = daily_activity_rows(day, users, members=members)
         del users
-        time_entries_write(ctx, day, rows, stats, seen=seen, is_today=day == today_in(workspace_tz, ctx.now))
+        time_entries_write(
+            ctx,
+            day,
+            rows,
+            stats,
+            seen=seen,
+            is_today=day == today_in(workspace_tz, ctx.now),
+            activity=activity,
+        )
         _learn_timezone(ctx, workspace_tz)
     return stats
 
