@@ -23,6 +23,8 @@ RESOURCE_WORDS = {
     "project_viewers": "project viewers",
     "expenses": "expenses",
     "expense_categories": "expense categories",
+    "webhooks": "webhook registrations",
+    "list_sizes": "list sizes",
 }
 
 

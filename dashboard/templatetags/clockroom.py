@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.timesince import timesince
 
+from dashboard.selectors.frame import RESOURCE_WORDS
+
 register = template.Library()
 
 PLACEHOLDER_EMAIL_DOMAIN = "@users.webwork.invalid"  # a WebWork account without an email
@@ -79,3 +81,9 @@ def ago(moment):
 def urlencode_dict(pairs):
     """A dict as a query string (`actor=3&from=2026-12-01`), for links that keep the filters."""
     return urlencode(pairs or {})
+
+
+@register.filter
+def resource_words(resource):
+    """A synced resource in a manager's words: `leave_requests` -> `leaves`."""
+    return RESOURCE_WORDS.get(resource, str(resource).replace("_", " "))
