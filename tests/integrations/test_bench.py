@@ -1,6 +1,7 @@
 """`manage.py bench`: a smoke run at a tiny scale prints every figure (timings are not asserted:
 these machines are shared and noisy), and the figures that are not timings hold."""
 
+import json
 import os
 import re
 import subprocess
@@ -9,8 +10,18 @@ import sys
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
+from django.urls import NoReverseMatch, reverse
 
-TABLES = ("bench sync:", "bench sync, steady state:", "bench memory:", "bench upsert:", "bench intake:")
+from integrations.bench.pages import PAGES, PageResult, report_json, scaling_table
+
+TABLES = (
+    "bench sync:",
+    "bench sync, steady state:",
+    "bench pages:",
+    "bench memory:",
+    "bench upsert:",
+    "bench intake:",
+)
 
 
 def figure(out, name):
@@ -22,29 +33,16 @@ def figure(out, name):
     raise AssertionError(f"No figure {name!r} in:\n{out}")
 
 
-@pytest.fixture(scope="module")
-def smoke_run():
-    """`bench all` at the small scale, a week of history and tiny counts, on its own throwaway
-    databases (a suffix of their own, beside this suite's)."""
+def bench_run(*arguments, suffix="_bench"):
+    """`manage.py bench ...` in its own process, on its own throwaway databases (a suffix of their
+    own, beside this suite's), with a week of history."""
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CLOCKROOM_TEST_DB_SUFFIX": os.environ.get("CLOCKROOM_TEST_DB_SUFFIX", "") + "_bench",
+        "CLOCKROOM_TEST_DB_SUFFIX": os.environ.get("CLOCKROOM_TEST_DB_SUFFIX", "") + suffix,
         "WEBWORK_HISTORY_DAYS": "7",
     }
-    command = [
-        sys.executable,
-        "manage.py",
-        "bench",
-        "all",
-        "--scale=small",
-        "--rate=60",
-        "--window=1",
-        "--rows=300",
-        "--few=2",
-        "--many=4",
-        "--n=20",
-    ]
+    command = [sys.executable, "manage.py", "bench", *arguments]
     return subprocess.run(
         command,
         cwd=django_settings.BASE_DIR,
@@ -54,6 +52,28 @@ def smoke_run():
         timeout=240,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def smoke_run():
+    """`bench all` at the small scale and tiny counts."""
+    return bench_run(
+        "all",
+        "--scale=small",
+        "--rate=60",
+        "--window=1",
+        "--rows=300",
+        "--few=2",
+        "--many=4",
+        "--n=20",
+        "--repeat=2",
+    )
+
+
+@pytest.fixture(scope="module")
+def pages_run():
+    """`bench pages` at the smallest scale, two requests a page."""
+    return bench_run("pages", "--scale=small", "--repeat=2", suffix="_bench_pages")
 
 
 def test_bench_all_prints_every_table(smoke_run):
@@ -131,3 +151,97 @@ def test_the_sync_bench_refuses_without_the_sandbox(settings):
 def test_the_bench_refuses_nonsense_counts():
     with pytest.raises(CommandError, match="--few must be smaller than --many"):
         call_command("bench", "memory", few=10, many=5)
+
+
+def existing_pages():
+    """(label, URL name) of PAGES whose URL name exists, and of those that do not (yet)."""
+    existing, missing = [], []
+    for label, url_name, *_ in PAGES:
+        try:
+            reverse(url_name, kwargs={"workspace_id": 1})
+        except NoReverseMatch:
+            try:
+                reverse(url_name)
+            except NoReverseMatch:
+                missing.append((label, url_name))
+                continue
+        existing.append((label, url_name))
+    return existing, missing
+
+
+def test_bench_pages_requests_every_existing_page_as_a_manager(pages_run):
+    assert pages_run.returncode == 0, pages_run.stderr
+    out = pages_run.stdout
+    assert "bench pages: scale small" in out
+    existing, missing = existing_pages()
+    assert {"dashboard:home", "dashboard:workspace", "dashboard:sync_health", "dashboard:freshness"} <= {
+        url_name for _label, url_name in existing
+    }
+    for label, _url_name in existing:
+        url, status, median_ms, p95_ms, queries, same, verdict = figure(out, label)[:7]
+        assert url.startswith("/"), (label, url)
+        assert status == "200", (label, status)
+        for timing in (median_ms, p95_ms):
+            assert re.fullmatch(r"\d+\.\d", timing), (label, timing)
+        assert re.fullmatch(r"[1-9]\d*(-\d+)?", queries), (label, queries)
+        assert same in ("yes", "no"), (label, same)
+        assert verdict in ("ok", "MISSED"), (label, verdict)
+    for label, url_name in missing:
+        assert f"skipped: {label} ({url_name}): no such URL name yet" in out
+    assert figure(out, "Freshness line")[0] == "/w/1/freshness/?of=timesheets,time_requests,leave_requests"
+
+
+def test_the_pages_options_belong_to_bench_pages():
+    with pytest.raises(CommandError, match="--json is an option of `bench pages` only"):
+        call_command("bench", "sync", json=True)
+    with pytest.raises(CommandError, match="--check-scaling compares with --scale small"):
+        call_command("bench", "pages", scale="small", check_scaling=True)
+    with pytest.raises(CommandError, match="--repeat must be at least 1"):
+        call_command("bench", "pages", repeat=0)
+
+
+def measured(label, queries, times=(10.0, 12.0, 400.0)):
+    return PageResult(
+        label,
+        "dashboard:x",
+        "/x/",
+        statuses=[200] * len(queries),
+        times_ms=list(times[: len(queries)]),
+        query_counts=list(queries),
+    )
+
+
+def test_query_counts_must_match_at_both_scales_and_on_every_repeat():
+    small = [measured("Same", [5, 5]), measured("Grows", [5, 5]), measured("Wobbles", [5, 5])]
+    large = [measured("Same", [5, 5]), measured("Grows", [9, 9]), measured("Wobbles", [5, 6])]
+
+    table = scaling_table(small, large, small_scale="small", large_scale="medium")
+
+    assert [figure.figure for figure in table.missed] == [
+        "Grows: queries 5 -> 9",
+        "Wobbles: queries 5 -> 5-6",
+    ]
+    assert figure(table.render(), "Same")[:3] == ("5", "5", "ok")
+    assert figure(table.render(), "Wobbles")[:3] == ("5", "5-6", "MISSED")
+
+
+def test_the_json_report_carries_every_figure():
+    fast = measured("Fast", [4, 4, 4])
+    slow = PageResult(
+        "Slow", "dashboard:y", "/y/", statuses=[200] * 3, times_ms=[160.0] * 3, query_counts=[3] * 3
+    )
+    skipped = PageResult("Later", "dashboard:later", skipped="no such URL name yet")
+
+    report = json.loads(report_json(scale="small", seed=1, repeat=3, results=[fast, slow, skipped]))
+
+    assert report["targets"] == {"median_ms": 150.0, "p95_ms": 300.0}
+    first, second, third = report["pages"]
+    assert (first["median_ms"], first["p95_ms"], first["queries"], first["queries_same"]) == (
+        12.0,
+        400.0,
+        4,
+        True,
+    )
+    assert first["met"] is False  # p95 over 300 ms
+    assert (second["status"], second["median_ms"], second["met"]) == (200, 160.0, False)
+    assert third == {"page": "Later", "url_name": "dashboard:later", "skipped": "no such URL name yet"}

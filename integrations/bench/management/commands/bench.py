@@ -1,4 +1,4 @@
-"""`manage.py bench sync|upsert|memory|intake|all`: the performance figures of docs/performance.md.
+"""`manage.py bench sync|pages|upsert|memory|intake|all`: the performance figures of docs/performance.md.
 
 Every run uses throwaway databases made the way the test runner makes them (fresh SQLite files or
 PostgreSQL `test_` databases), seeded and dropped by the run: the developer's data is never read
@@ -6,6 +6,7 @@ or written. The sync benchmarks talk to the embedded sandbox over HTTP in this p
 need it on: `DJANGO_DEBUG=1 python manage.py bench sync`.
 
     python manage.py bench sync --scale medium [--seed N] [--rate R] [--window S]
+    python manage.py bench pages --scale medium [--repeat 30] [--check-scaling] [--json]
     python manage.py bench upsert [--rows N]
     python manage.py bench memory [--scale medium] [--few 5] [--many 40]
     python manage.py bench intake [--n 500]
@@ -15,6 +16,8 @@ Each benchmark prints one aligned table to stdout (progress goes to stderr), eac
 target; with --check the command fails when a target is missed, after printing every table.
 """
 
+import contextlib
+import sys
 import time
 import warnings
 
@@ -29,15 +32,17 @@ from integrations.bench.environment import (
     throwaway_databases,
 )
 
-BENCHMARKS = ("sync", "upsert", "memory", "intake")
-NEEDS_SANDBOX = {"sync", "memory"}
+BENCHMARKS = ("sync", "pages", "upsert", "memory", "intake")
+NEEDS_SANDBOX = {"sync", "pages", "memory"}
+ONLY_PAGES = ("json", "check_scaling")
 
 
 class Command(BaseCommand):
     help = (
         "Measure Clockroom on throwaway databases: a full sync of the seeded sandbox (requests planned vs "
-        "made, 429s, the naive plan's cost), upsert vs bulk_create, a sync's peak memory, and the webhook "
-        "intake's latency. See docs/performance.md."
+        "made, 429s, the naive plan's cost), the dashboard's pages (time and SQL queries per request), "
+        "upsert vs bulk_create, a sync's peak memory, and the webhook intake's latency. "
+        "See docs/performance.md."
     )
 
     def add_arguments(self, parser):
@@ -68,12 +73,24 @@ class Command(BaseCommand):
         )
         parser.add_argument("--n", type=int, default=500, help="Deliveries for `intake` (default 500).")
         parser.add_argument(
+            "--repeat", type=int, default=30, help="Measured requests per page for `pages` (default 30)."
+        )
+        parser.add_argument(
+            "--check-scaling",
+            action="store_true",
+            help="`pages`: also run at --scale small and show each page's query counts at both scales.",
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="`pages`: print a JSON report instead of the tables."
+        )
+        parser.add_argument(
             "--check", action="store_true", help="Fail (exit status 1) when a figure misses its target."
         )
 
     def handle(self, *args, benchmark, **options):
         chosen = list(BENCHMARKS) if benchmark == "all" else [benchmark]
-        self._check(options)
+        self._check({**options, "benchmark": benchmark})
+        self.json_report = None
         verbose = options["verbosity"] >= 2
         # Django runs with DEBUG off here; static files are not what is measured.
         warnings.filterwarnings("ignore", message="No directory at: .*staticfiles")
@@ -82,13 +99,17 @@ class Command(BaseCommand):
                 sandbox_required()
             started = time.monotonic()
             self.say("Creating throwaway databases...")
-            with throwaway_databases() as names:
+            # Only the tables (or the JSON) on stdout: what Django prints while it makes the databases
+            # ("Cache table ... already exists") goes to stderr with the progress.
+            with contextlib.redirect_stdout(sys.stderr), throwaway_databases() as names:
                 self.say("  " + ", ".join(f"{alias}: {name}" for alias, name in names.items()))
                 with run_settings(rate=options["rate"], window=options["window"]), quiet_queue_log():
                     tables = self._run(chosen, options, verbose)
         except BenchSetupError as exc:
             raise CommandError(str(exc)) from exc
         self.say(f"Done in {time.monotonic() - started:.0f} s.")
+        if self.json_report is not None:
+            self.stdout.write(self.json_report)
         missed = [f"{table.title.split(':')[0]}: {row.figure}" for table in tables for row in table.missed]
         if missed:
             message = "Targets missed: " + "; ".join(missed)
@@ -97,21 +118,28 @@ class Command(BaseCommand):
             self.say(message)
 
     def _check(self, options):
-        for name in ("rate", "window", "rows", "few", "many", "n"):
+        for name in ("rate", "window", "rows", "few", "many", "n", "repeat"):
             if options[name] < 1:
                 raise CommandError(f"--{name} must be at least 1.")
         if options["few"] >= options["many"]:
             raise CommandError("--few must be smaller than --many.")
+        for name in ONLY_PAGES:
+            if options[name] and options["benchmark"] != "pages":
+                raise CommandError(f"--{name.replace('_', '-')} is an option of `bench pages` only.")
+        if options["check_scaling"] and options["scale"] == "small":
+            raise CommandError("--check-scaling compares with --scale small: choose a larger --scale.")
 
     def _run(self, chosen, options, verbose):
-        from integrations.bench import intake, memory, sync, upsert
+        from integrations.bench import intake, memory, pages, sync, upsert
 
         tables = []
         if NEEDS_SANDBOX & set(chosen):
             with in_process_wire() as transport:
-                world = sync.world_prepare(
-                    scale=options["scale"], seed=options["seed"], transport=transport, say=self.say
-                )
+                world = None
+                if {"sync", "memory"} & set(chosen):
+                    world = sync.world_prepare(
+                        scale=options["scale"], seed=options["seed"], transport=transport, say=self.say
+                    )
                 if "sync" in chosen:
                     tables.append(
                         sync.bench_sync(
@@ -127,8 +155,17 @@ class Command(BaseCommand):
                         sync.bench_steady(world, rate=options["rate"], window=options["window"], say=self.say)
                     )
                     self.show(tables[-1])
+                if "pages" in chosen:
+                    # Before `memory`, which empties the mirror's time entries.
+                    if world is None:
+                        world = pages.world_synced(
+                            scale=options["scale"], seed=options["seed"], transport=transport, say=self.say
+                        )
+                    elif "sync" not in chosen:
+                        pages.full_sync(world, self.say)
+                    tables += self._pages(pages, world, transport, options)
                 if "memory" in chosen:
-                    if "sync" not in chosen:
+                    if not {"sync", "pages"} & set(chosen):
                         memory.reference_sync(world, self.say)
                     tables.append(
                         memory.bench_memory(world, few=options["few"], many=options["many"], say=self.say)
@@ -140,6 +177,36 @@ class Command(BaseCommand):
         if "intake" in chosen:
             tables.append(intake.bench_intake(n=options["n"], say=self.say))
             self.show(tables[-1])
+        return tables
+
+    def _pages(self, pages, world, transport, options):
+        """`bench pages` on `world`'s synced mirror; with --check-scaling again on a small seed."""
+        quiet = options["json"]
+        table, results = pages.bench_pages(world, repeat=options["repeat"], say=self.say)
+        tables = [table]
+        scaling = small_results = None
+        if not quiet:
+            self.show(table)
+        if options["check_scaling"]:
+            pages.databases_reset(self.say)
+            small = pages.world_synced(scale="small", seed=options["seed"], transport=transport, say=self.say)
+            small_table, small_results = pages.bench_pages(small, repeat=options["repeat"], say=self.say)
+            scaling = pages.scaling_table(
+                small_results, results, small_scale="small", large_scale=options["scale"]
+            )
+            tables += [small_table, scaling]
+            if not quiet:
+                self.show(small_table)
+                self.show(scaling)
+        if quiet:
+            self.json_report = pages.report_json(
+                scale=options["scale"],
+                seed=options["seed"],
+                repeat=options["repeat"],
+                results=results,
+                scaling=scaling,
+                small_results=small_results,
+            )
         return tables
 
     def say(self, line):
