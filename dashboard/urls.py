@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import audit, auth, frame, overview, sync
+from dashboard.views import approvals, audit, auth, frame, overview, sync
 
 app_name = "dashboard"
 
@@ -12,6 +12,30 @@ urlpatterns = [
     # Every workspace page: /w/<the WebWork workspace id>/..., resolved by workspace_for_request.
     path("w/<int:workspace_id>/", overview.workspace_home, name="workspace"),
     path("w/<int:workspace_id>/freshness/", frame.freshness, name="freshness"),
+    path("w/<int:workspace_id>/approvals/", approvals.approvals, name="approvals"),
+    path("w/<int:workspace_id>/approvals/tabs/", approvals.approval_tabs, name="approval_tabs"),
+    path("w/<int:workspace_id>/approvals/bulk/", approvals.approval_bulk_start, name="approval_bulk_start"),
+    path("w/<int:workspace_id>/approvals/bulk/<int:bulk_pk>/", approvals.approval_bulk, name="approval_bulk"),
+    path(
+        "w/<int:workspace_id>/approvals/<slug:kind>/<str:webwork_id>/",
+        approvals.approval_item,
+        name="approval_item",
+    ),
+    path(
+        "w/<int:workspace_id>/approvals/<slug:kind>/<str:webwork_id>/approve/",
+        approvals.approval_approve,
+        name="approval_approve",
+    ),
+    path(
+        "w/<int:workspace_id>/approvals/<slug:kind>/<str:webwork_id>/reject/",
+        approvals.approval_reject,
+        name="approval_reject",
+    ),
+    path(
+        "w/<int:workspace_id>/approvals/<slug:kind>/<str:webwork_id>/history/",
+        approvals.approval_history,
+        name="approval_history",
+    ),
     path("w/<int:workspace_id>/audit/", audit.audit_trail, name="audit"),
     path("w/<int:workspace_id>/audit/export.csv", audit.audit_trail_csv, name="audit_csv"),
     path("w/<int:workspace_id>/sync/", sync.sync_health, name="sync_health"),
