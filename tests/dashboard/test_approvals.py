@@ -24,6 +24,7 @@ from dashboard.selectors import approvals as inbox
 from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
+from integrations.services import bulk_decision_run
 from integrations.sync.base import SyncContext
 from integrations.sync.leaves import sync_leave_policies, sync_leave_requests
 from integrations.sync.members import sync_members
@@ -42,7 +43,7 @@ from tests.factories import (
     WorkspaceFactory,
     bulk,
 )
-from tests.integrations.helpers import at, berlin_today, weekday
+from tests.integrations.helpers import at, berlin_today, queued_tasks, weekday
 from tests.sandbox_world import mirror_connected
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
@@ -994,3 +995,150 @@ def test_a_refusal_shows_webworks_reason_on_the_row_and_changes_nothing_here(liv
     assert "WebWork did not approve this leave request: This leave request is no longer pending" in words(
         plain
     )
+
+
+# --- Bulk decisions --------------------------------------------------------------------------------
+
+
+def test_a_bulk_approval_is_queued_and_its_panel_polls_until_done(
+    signed_in, acme, django_capture_on_commit_callbacks
+):
+    people = bulk(MemberFactory, 3, workspace=acme)
+    sheets = [TimesheetFactory(workspace=acme, member=person) for person in people]
+    chosen = [sheets[0].webwork_id, sheets[2].webwork_id]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in.post(
+            url(acme, "bulk"), {"kind": "timesheets", "verb": "approve", "item": chosen}, headers=HTMX
+        )
+
+    bulk_decision = mirror.BulkDecision.objects.get(workspace=acme)
+    assert (bulk_decision.kind, bulk_decision.verb) == ("timesheet", "approve")
+    assert sorted(bulk_decision.items.values_list("object_id", flat=True)) == sorted(chosen)
+    assert [t["args"] for t in queued_tasks() if t["func"].endswith("bulk_decision_run_task")] == [
+        (bulk_decision.pk,)
+    ]
+    assert {"bulk-started", "approvals-changed"} <= triggers(response)
+    panel = shown(response)
+    assert f'hx-get="/w/4242/approvals/bulk/{bulk_decision.pk}/" hx-trigger="every 2s"' in panel
+    assert 'aria-live="polite"' in panel
+    assert "Approving 2 timesheets… by olivia" in words(response)
+    assert "0 of 2 decided" in words(response)
+
+    # The inbox marks the items as being decided, and shows the decision at its top.
+    inbox_page = signed_in.get(url(acme))
+    assert shown(inbox_page).count("data-in-bulk") == 2
+    assert f'id="bulk-{bulk_decision.pk}"' in shown(inbox_page)
+    assert "Being decided in a bulk decision…" in words(inbox_page)
+
+    # The first result lands: the poll updates the panel and the row the page still shows.
+    first = bulk_decision.items.get(object_id=chosen[0])
+    first.status, first.decided_at = "done", timezone.now()
+    first.save()
+    mirror.Timesheet.objects.filter(pk=sheets[0].pk).update(status="approved")
+    poll = signed_in.get(url(acme, "bulk", bulk_decision.pk, query=f"rows={','.join(chosen)}"), headers=HTMX)
+    assert poll.status_code == 200
+    assert 'hx-swap-oob="innerHTML"' in shown(poll)
+    assert "1 of 2 decided" in words(poll)
+    assert f'<tr id="approval-timesheets-{chosen[0]}"' in shown(poll)
+    assert f'<tr id="approval-timesheets-{chosen[1]}"' not in shown(poll)  # still waiting
+    assert "approvals-changed" in triggers(poll)
+
+    # The last one is refused: the poll says so, and stops (286).
+    last = bulk_decision.items.get(object_id=chosen[1])
+    last.status, last.message, last.decided_at = "refused", "It is approved already.", timezone.now()
+    last.save()
+    mirror.BulkDecision.objects.filter(pk=bulk_decision.pk).update(status="done", finished_at=timezone.now())
+    done = signed_in.get(url(acme, "bulk", bulk_decision.pk, query=f"rows={chosen[1]}"), headers=HTMX)
+    assert done.status_code == 286
+    assert "2 of 2 decided · 1 refused · done" in words(done)
+    assert "refused — It is approved already." in words(done)
+    page = signed_in.get(url(acme, "bulk", bulk_decision.pk))
+    assert "<html" in shown(page)
+    assert "Approved 1 of 2 timesheets" in words(page)
+    assert "hx-trigger" not in re.search(r'<section id="bulk-[^>]*>', shown(page)).group(0)
+
+
+def test_all_matching_the_filter_decides_every_waiting_match(signed_in, acme):
+    alice = MemberFactory(workspace=acme)
+    bulk(LeaveRequestFactory, 60, workspace=acme, member=alice, policy=LeavePolicyFactory(workspace=acme))
+    LeaveRequestFactory(workspace=acme, member=alice, status="approved")
+    LeaveRequestFactory(workspace=acme)  # someone else's
+
+    response = signed_in.post(
+        url(acme, "bulk"),
+        {
+            "kind": "leaves",
+            "verb": "approve",
+            "scope": "matching",
+            "member": alice.webwork_id,
+            "next": url(acme),
+        },
+    )
+
+    assert response.status_code == 302
+    assert mirror.BulkDecision.objects.get().items.count() == 60
+    assert "Approving 60 leaves" in words(signed_in.get(response["Location"]))
+
+
+def test_a_bulk_rejection_asks_for_the_reason_first(signed_in, acme):
+    sheets = [TimesheetFactory(workspace=acme) for _ in range(2)]
+    ids = [sheet.webwork_id for sheet in sheets]
+
+    asked = signed_in.post(url(acme, "bulk"), {"kind": "timesheets", "verb": "reject", "item": ids})
+    in_dialog = signed_in.post(
+        url(acme, "bulk"), {"kind": "timesheets", "verb": "reject", "item": ids}, headers=HTMX
+    )
+
+    assert asked.status_code == 200
+    assert "Reject 2 timesheets" in words(asked)
+    for webwork_id in ids:
+        assert f'<input type="hidden" name="item" value="{webwork_id}">' in shown(asked)
+    assert in_dialog["HX-Retarget"] == "#bulk-errors"
+    assert not mirror.BulkDecision.objects.exists()
+
+    started = signed_in.post(
+        url(acme, "bulk"), {"kind": "timesheets", "verb": "reject", "item": ids, "reason": "Wrong project"}
+    )
+    assert started.status_code == 302
+    assert mirror.BulkDecision.objects.get().reason == "Wrong project"
+
+
+def test_a_bulk_form_without_a_choice_says_so(signed_in, acme):
+    TimesheetFactory(workspace=acme)
+
+    plain = signed_in.post(
+        url(acme, "bulk"), {"kind": "timesheets", "verb": "approve", "next": url(acme)}, follow=True
+    )
+    htmx = signed_in.post(url(acme, "bulk"), {"kind": "timesheets", "verb": "approve"}, headers=HTMX)
+    wrong = signed_in.post(url(acme, "bulk"), {"kind": "timesheets", "verb": "delete", "item": ["1"]})
+
+    assert "Choose the timesheets to approve first." in words(plain)
+    assert htmx["HX-Retarget"] == "#bulk-errors"
+    assert wrong.status_code == 400
+    assert not mirror.BulkDecision.objects.exists()
+
+
+def test_a_bulk_decision_through_the_sandbox_reports_each_result(live_client, acme_live, world):
+    tenant = acme_live["tenant"]
+    changed, kept = acme_live["leaves"]
+    sandbox.LeaveRequest.objects.filter(pk=changed.pk).update(status="approved", approved_by=world.manager)
+
+    live_client.post(
+        url(tenant, "bulk"),
+        {"kind": "leaves", "verb": "approve", "item": [str(changed.id), str(kept.id)]},
+        headers=HTMX,
+    )
+    started = mirror.BulkDecision.objects.get(workspace=tenant)
+    bulk_decision_run(bulk_id=started.pk)
+    poll = live_client.get(
+        url(tenant, "bulk", started.pk, query=f"rows={changed.id},{kept.id}"), headers=HTMX
+    )
+
+    kept.refresh_from_db()
+    assert kept.status == "approved"
+    assert "2 of 2 decided · 1 refused" in words(poll)
+    assert "refused — This leave request is no longer pending (it is approved)." in words(poll)
+    assert shown(poll).count('hx-swap-oob="true"') == 2
+    assert mirror.LeaveRequest.objects.get(workspace=tenant, webwork_id=str(kept.id)).status == "approved"
+    assert mirror.LeaveRequest.objects.get(workspace=tenant, webwork_id=str(changed.id)).status == "pending"
