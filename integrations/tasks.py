@@ -1,8 +1,9 @@
-"""django-q2 entry points: one line each; the work lives in sync/orchestrator.py.
+"""django-q2 entry points: one line each; the work lives in sync/orchestrator.py and services/.
 
 The schedules that call them are created by integrations/schedules.py.
 """
 
+from .services import approvals
 from .sync import orchestrator
 
 
@@ -24,3 +25,7 @@ def sync_incremental_all_task():
 
 def reconcile_all_task():
     return orchestrator.workspaces_sync_queue("full")
+
+
+def bulk_decision_run_task(bulk_id):
+    return approvals.bulk_decision_run_for_task(bulk_id)

@@ -3,7 +3,9 @@
 WebWork allows 60 requests a minute, so a decision on a hundred items takes minutes. The manager's
 request stores a `BulkDecision` with one `BulkDecisionItem` per item and queues the task; the
 task decides the items still pending, one at a time, and stores each item's result as it lands.
-An item is decided at most once: a retried task skips items that have a result.
+An item is decided at most once: a retried task skips items that have a result, and an item is
+claimed (`claimed_at`, set by a conditional UPDATE) before its request is sent, so a task retried
+after a crash knows which items may already have been sent.
 """
 
 from django.conf import settings
@@ -58,6 +60,9 @@ class BulkDecisionItem(models.Model):
     object_id = models.CharField(max_length=64)  # the item's WebWork id
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     message = models.TextField(blank=True)  # WebWork's refusal, in words a manager reads
+    # When a task took the item, before asking WebWork; still pending with a claim: its request
+    # may have been sent by a task that stopped before storing the result.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

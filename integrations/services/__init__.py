@@ -5,9 +5,11 @@ rows and inputs), asks WebWork through the acting manager's sign-in (or the work
 updates the mirror row from WebWork's answer and records an `AuditEvent`. When WebWork refuses
 or does not answer, nothing local changes and a `ServiceError` says why in a manager's words
 (with `field_errors` for forms). Bulk actions (`timesheets_approve`, `time_requests_approve`,
-`leaves_approve`) return one `BulkResult` per item.
+`leaves_approve`) return one `BulkResult` per item; a bulk decision too long for one request
+(`bulk_decision_start`) is queued, and its task (`bulk_decision_run`) stores each item's result.
 """
 
+from .approvals import bulk_decision_run, bulk_decision_start
 from .base import UNSET, BulkResult, ServiceError
 from .contracts import contract_create, contract_delete, contract_pause, contract_resume, contract_update
 from .expenses import expense_create, expense_delete, expense_update
@@ -33,6 +35,8 @@ __all__ = [
     "UNSET",
     "BulkResult",
     "ServiceError",
+    "bulk_decision_run",
+    "bulk_decision_start",
     "contract_create",
     "contract_delete",
     "contract_pause",
