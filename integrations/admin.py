@@ -18,8 +18,11 @@ from django.utils.text import Truncator
 from .models import (
     ApiBudget,
     AuditEvent,
+    BulkDecision,
+    BulkDecisionItem,
     Connection,
     Contract,
+    DailyActivity,
     Expense,
     ExpenseCategory,
     LeaveBalance,
@@ -248,6 +251,14 @@ class RunningTrackerAdmin(MirrorAdmin):
     search_fields = ("webwork_id", "member__email", "activity_description")
 
 
+@admin.register(DailyActivity)
+class DailyActivityAdmin(MirrorAdmin):
+    list_display = ("date", "member", "user_webwork_id", "activity_level", "workspace", "removed_at")
+    list_select_related = ("workspace", "member")
+    search_fields = ("webwork_id", "member__email")
+    date_hierarchy = "date"
+
+
 @admin.register(Timesheet)
 class TimesheetAdmin(MirrorAdmin):
     list_display = ("member", "date_from", "date_to", "status", "total_minutes", "submitted_on", "workspace")
@@ -423,9 +434,51 @@ class ApiBudgetAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "workspace", "actor", "action", "object_type", "object_id", "note")
-    list_filter = ("action", "object_type", "workspace")
-    list_select_related = ("workspace", "actor")
+    list_display = (
+        "created_at",
+        "workspace",
+        "source",
+        "actor",
+        "action",
+        "outcome",
+        "object_type",
+        "object_id",
+        "member",
+        "note",
+    )
+    list_filter = ("source", "outcome", "action", "object_type", "workspace")
+    list_select_related = ("workspace", "actor", "member")
     search_fields = ("action", "object_type", "object_id", "note")
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+
+class BulkDecisionItemInline(admin.TabularInline):
+    model = BulkDecisionItem
+    fields = ("object_id", "status", "message", "claimed_at", "decided_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BulkDecision)
+class BulkDecisionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "workspace", "actor", "verb", "kind", "status", "started_at", "finished_at")
+    list_filter = ("status", "kind", "verb", "workspace")
+    list_select_related = ("workspace", "actor")
+    date_hierarchy = "created_at"
+    inlines = [BulkDecisionItemInline]
+
+
+@admin.register(BulkDecisionItem)
+class BulkDecisionItemAdmin(ReadOnlyAdmin):
+    list_display = ("bulk", "object_id", "status", "message", "claimed_at", "decided_at")
+    list_filter = ("status",)
+    list_select_related = ("bulk",)
+    search_fields = ("object_id", "message")

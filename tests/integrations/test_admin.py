@@ -101,6 +101,9 @@ def rows():
     m.AuditEvent.objects.create(
         workspace=workspace, actor=user, action="timesheet_approve", object_type="timesheet", object_id="40"
     )
+    mirror(m.DailyActivity, workspace, f"1:{NOW.date()}", member=member, user_webwork_id=1, date=NOW.date())
+    bulk = m.BulkDecision.objects.create(workspace=workspace, actor=user, kind="leave", verb="approve")
+    m.BulkDecisionItem.objects.create(bulk=bulk, object_id="70", status="refused", message="Not pending.")
     m.OwedSync.objects.create(
         workspace=workspace,
         resource="time_entries",
