@@ -5,8 +5,12 @@ A form checks only what it must to call the service; WebWork has the last word. 
 names, else above them, and the form keeps what was typed.
 """
 
-from django import forms
+from decimal import Decimal
 
+from django import forms
+from django.http import Http404
+
+from integrations.models import ExpenseCategory, Member, Project
 from integrations.services.members import ROLES as MEMBER_ROLES
 
 
@@ -43,3 +47,147 @@ class MemberInviteForm(forms.Form):
     firstname = forms.CharField(label="First name", max_length=100)
     lastname = forms.CharField(label="Last name", max_length=100)
     role = forms.ChoiceField(choices=ROLE_CHOICES, label="Role", initial="Regular User")
+
+
+# --- Choosing a workspace's rows ----------------------------------------------------------------
+
+
+class WorkspaceRowField(forms.ModelChoiceField):
+    """One of the workspace's mirror rows, chosen by its WebWork id.
+
+    `queryset`: the rows offered (the select's options). An id that names no row of the workspace
+    at all is a 404, as the same id in a URL would be; a row of the workspace that is not offered
+    (WebWork no longer lists it, or it is not one to choose here) is an error on the field.
+    """
+
+    def __init__(self, queryset, *, workspace_rows, not_offered, **kwargs):
+        super().__init__(queryset, to_field_name="webwork_id", **kwargs)
+        self.workspace_rows = workspace_rows
+        self.not_offered = not_offered
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        value = str(value).strip()
+        row = self.workspace_rows.filter(webwork_id=value[:64]).first()
+        if row is None:
+            raise Http404("No such row in this workspace.")
+        if row.removed_at is not None:
+            raise forms.ValidationError(self.not_offered)
+        return row
+
+
+# --- Project viewers ---------------------------------------------------------------------------
+
+
+class ViewerAddForm(forms.Form):
+    """Adding a project viewer (`project_viewer_create`); WebWork emails them."""
+
+    email = forms.EmailField(label="Email address", max_length=254)
+    firstname = forms.CharField(label="First name", max_length=100)
+    lastname = forms.CharField(label="Last name", max_length=100)
+
+
+class ViewerProjectForm(forms.Form):
+    """A project to give a viewer, or to take from them (`project_viewer_assign`/`_unassign`)."""
+
+    def __init__(self, *args, workspace, offered=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        projects = Project.objects.filter(workspace=workspace)
+        self.fields["project"] = WorkspaceRowField(
+            offered
+            if offered is not None
+            else projects.filter(removed_at__isnull=True).order_by("name", "id"),
+            workspace_rows=projects,
+            not_offered="WebWork no longer has this project.",
+            label="Project",
+            empty_label="Choose a project",
+            error_messages={"required": "Choose the project."},
+        )
+        self.fields["project"].label_from_instance = lambda p: (
+            f"{p.name} (archived)" if p.status == 0 else p.name
+        )
+
+
+# --- Expenses ----------------------------------------------------------------------------------
+
+
+class ExpenseForm(forms.Form):
+    """An expense to record (`expense_create`) or to change (`expense_update`: not its member,
+    which WebWork keeps)."""
+
+    name = forms.CharField(label="What", max_length=200)
+    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    amount = forms.DecimalField(
+        label="Amount",
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        error_messages={"min_value": "Give the amount as a number greater than 0."},
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    note = forms.CharField(
+        label="Note", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    is_billable = forms.BooleanField(label="Billable to the client", required=False)
+
+    def __init__(self, *args, workspace, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        categories = ExpenseCategory.objects.filter(workspace=workspace)
+        projects = Project.objects.filter(workspace=workspace)
+        members = Member.objects.filter(workspace=workspace)
+        self.fields["category"] = WorkspaceRowField(
+            categories.filter(removed_at__isnull=True).order_by("name", "id"),
+            workspace_rows=categories,
+            not_offered="WebWork no longer has this category.",
+            label="Category",
+            empty_label="Choose a category",
+            error_messages={"required": "Choose the expense's category."},
+        )
+        self.fields["project"] = WorkspaceRowField(
+            projects.filter(removed_at__isnull=True).order_by("name", "id"),
+            workspace_rows=projects,
+            not_offered="WebWork no longer has this project.",
+            label="Project",
+            required=False,
+            empty_label="No project",
+        )
+        if not editing:
+            self.fields["member"] = WorkspaceRowField(
+                members.filter(removed_at__isnull=True).order_by("firstname", "lastname", "id"),
+                workspace_rows=members,
+                not_offered="This person is no longer a member of the workspace.",
+                label="Spent by",
+                empty_label="Choose the member",
+                error_messages={"required": "Choose who spent it."},
+            )
+        self.order_fields(["name", "date", "amount", "category", "project", "member", "note", "is_billable"])
+
+    def service_kwargs(self):
+        """The cleaned fields as `expense_create`/`expense_update` take them."""
+        data = self.cleaned_data
+        kwargs = {
+            "name": data["name"],
+            "date": data["date"],
+            "amount": data["amount"],
+            "category": data["category"],
+            "project": data.get("project"),
+            "note": data.get("note") or "",
+            "is_billable": bool(data.get("is_billable")),
+        }
+        if "member" in self.fields:
+            kwargs["member"] = data["member"]
+        return kwargs
+
+    @classmethod
+    def initial_of(cls, expense):
+        """The form's initial values for editing `expense` (a mirror row)."""
+        return {
+            "name": expense.name,
+            "date": expense.date,
+            "amount": expense.amount,
+            "category": expense.category.webwork_id if expense.category else None,
+            "project": expense.project.webwork_id if expense.project else None,
+            "note": expense.note,
+            "is_billable": expense.is_billable,
+        }

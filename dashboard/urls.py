@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dashboard.views import approvals, audit, auth, frame, overview, sync
+from dashboard.views import viewers as viewer_views
 
 app_name = "dashboard"
 
@@ -35,6 +36,29 @@ urlpatterns = [
         "w/<int:workspace_id>/approvals/<slug:kind>/<str:webwork_id>/history/",
         approvals.approval_history,
         name="approval_history",
+    ),
+    path("w/<int:workspace_id>/viewers/", viewer_views.viewers, name="viewers"),
+    path("w/<int:workspace_id>/viewers/add/", viewer_views.viewer_add, name="viewer_add"),
+    path("w/<int:workspace_id>/viewers/<int:viewer_id>/", viewer_views.viewer, name="viewer"),
+    path(
+        "w/<int:workspace_id>/viewers/<int:viewer_id>/assign/",
+        viewer_views.viewer_assign,
+        name="viewer_assign",
+    ),
+    path(
+        "w/<int:workspace_id>/viewers/<int:viewer_id>/unassign/",
+        viewer_views.viewer_unassign,
+        name="viewer_unassign",
+    ),
+    path(
+        "w/<int:workspace_id>/viewers/<int:viewer_id>/remove/",
+        viewer_views.viewer_remove,
+        name="viewer_remove",
+    ),
+    path(
+        "w/<int:workspace_id>/viewers/<int:viewer_id>/restore/",
+        viewer_views.viewer_restore,
+        name="viewer_restore",
     ),
     path("w/<int:workspace_id>/audit/", audit.audit_trail, name="audit"),
     path("w/<int:workspace_id>/audit/export.csv", audit.audit_trail_csv, name="audit_csv"),
