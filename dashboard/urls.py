@@ -1,6 +1,8 @@
 from django.urls import path
 
 from dashboard.views import approvals, audit, auth, frame, overview, sync
+from dashboard.views import people as people_views
+from dashboard.views import projects as project_views
 from dashboard.views import viewers as viewer_views
 
 app_name = "dashboard"
@@ -60,6 +62,12 @@ urlpatterns = [
         viewer_views.viewer_restore,
         name="viewer_restore",
     ),
+    path("w/<int:workspace_id>/people/", people_views.people, name="people"),
+    path("w/<int:workspace_id>/people/invite/", people_views.people_invite, name="people_invite"),
+    path("w/<int:workspace_id>/people/<str:webwork_id>/", people_views.person, name="person"),
+    path("w/<int:workspace_id>/people/<str:webwork_id>/role/", people_views.person_role, name="person_role"),
+    path("w/<int:workspace_id>/projects/", project_views.projects, name="projects"),
+    path("w/<int:workspace_id>/projects/<str:webwork_id>/", project_views.project, name="project"),
     path("w/<int:workspace_id>/audit/", audit.audit_trail, name="audit"),
     path("w/<int:workspace_id>/audit/export.csv", audit.audit_trail_csv, name="audit_csv"),
     path("w/<int:workspace_id>/sync/", sync.sync_health, name="sync_health"),

@@ -1,0 +1,299 @@
+"""The projects of a workspace: who works on them, how much time they take, their tasks and who
+else sees them (project viewers, the clients).
+
+Every selector takes `workspace=` and reads only that workspace's rows, as WebWork still lists
+them (`.current()`). A page of projects, or of a project's tasks, costs the same queries however
+many rows there are: each row's figures are subqueries of the page's one query, and the running
+trackers of the page's rows are read in one more query.
+
+Hours count as the overview counts them (`dashboard.selectors.overview.hours_for_workspace`):
+the workspace's week (Monday start) and month, in its time zone; closed entries up to today, an
+open entry (a tracker running now) up to `now`.
+
+Tasks: WebWork's statuses 0 (Incomplete) and 10 (Doing) are open; 20 (Done) and 30 (Completed)
+are closed. Rates are not shown here (see the contracts page).
+"""
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import and_
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from integrations.models import Contract, Project, ProjectViewer, Task, TaskAssignee, TimeEntry
+
+from .people import count_subquery, running_minutes, sum_subquery, week_for_workspace
+
+PROJECTS_PER_PAGE = 50
+TASKS_PER_PAGE = 50
+
+OPEN_TASK_STATUSES = (0, 10)
+CLOSED_TASK_STATUSES = (20, 30)
+TASK_STATUS_WORDS = {0: "Incomplete", 10: "Doing", 20: "Done", 30: "Completed"}
+TASK_PRIORITY_WORDS = {10: "Urgent", 20: "High", 30: "Normal", 40: "Low"}
+
+# WebWork's project statuses (1 active, 0 archived), by the filter's value.
+PROJECT_STATUSES = {"active": ("Active", 1), "archived": ("Archived", 0)}
+TASK_STATES = {"open": ("Open", OPEN_TASK_STATUSES), "closed": ("Closed", CLOSED_TASK_STATUSES)}
+
+
+@dataclass(frozen=True)
+class Period:
+    """The workspace's week and month so far, in its time zone."""
+
+    week_start: object
+    month_start: object
+    today: object
+    now: object
+
+
+def period_for_workspace(*, workspace, now=None) -> Period:
+    week = week_for_workspace(workspace=workspace, now=now)
+    return Period(week.start, week.today.replace(day=1), week.today, week.now)
+
+
+def _words(words, *fields):
+    return reduce(
+        and_, (reduce(lambda q, f: q | Q(**{f"{f}__icontains": w}), fields, Q()) for w in words), Q()
+    )
+
+
+# --- The list ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectFilters:
+    q: str = ""
+    status: str = ""
+
+    @classmethod
+    def from_query(cls, query):
+        status = query.get("status", "")
+        return cls(
+            q=" ".join(query.get("q", "").split())[:100],
+            status=status if status in PROJECT_STATUSES else "",
+        )
+
+    @property
+    def active(self):
+        return bool(self.q or self.status)
+
+    def as_query(self):
+        pairs = {"q": self.q, "status": self.status}
+        return {key: value for key, value in pairs.items() if value}
+
+
+def projects_for_workspace(*, workspace, filters: ProjectFilters = ProjectFilters(), now=None):
+    """The workspace's projects matching `filters`, active first then by name, each annotated
+    with members (distinct members with a current contract on it), closed_week_minutes,
+    closed_month_minutes, tasks_open and tasks_closed. `projects_with_running` adds the
+    running trackers."""
+    period = period_for_workspace(workspace=workspace, now=now)
+    projects = Project.objects.current().filter(workspace=workspace)
+    if filters.q:
+        projects = projects.filter(_words(filters.q.split(), "name"))
+    if filters.status:
+        projects = projects.filter(status=PROJECT_STATUSES[filters.status][1])
+    members = (
+        Contract.objects.current()
+        .filter(workspace=workspace, project=OuterRef("pk"), user_webwork_id__isnull=False)
+        .order_by()
+        .values("project")
+        .annotate(n=Count("user_webwork_id", distinct=True))
+        .values("n")
+    )
+    closed = TimeEntry.objects.current().filter(
+        workspace=workspace, project=OuterRef("pk"), end_time__isnull=False, date__lte=period.today
+    )
+    tasks = Task.objects.current().filter(workspace=workspace, project=OuterRef("pk"))
+    return projects.annotate(
+        members=Coalesce(Subquery(members, output_field=IntegerField()), 0),
+        closed_week_minutes=sum_subquery(closed.filter(date__gte=period.week_start), "duration_minutes"),
+        closed_month_minutes=sum_subquery(closed.filter(date__gte=period.month_start), "duration_minutes"),
+        tasks_open=count_subquery(tasks.filter(status__in=OPEN_TASK_STATUSES)),
+        tasks_closed=count_subquery(tasks.filter(status__in=CLOSED_TASK_STATUSES)),
+    ).order_by("-status", "name", "id")
+
+
+def projects_with_running(projects, *, workspace, now=None):
+    """Give each project of `projects` `week_minutes` and `month_minutes`: its closed time plus
+    the trackers running on it now, up to `now`. One query."""
+    projects = list(projects)
+    period = period_for_workspace(workspace=workspace, now=now)
+    week, month = {}, {}
+    if projects:
+        for project_id, day, start_time in (
+            TimeEntry.objects.current()
+            .filter(
+                workspace=workspace,
+                end_time__isnull=True,
+                date__gte=min(period.week_start, period.month_start),
+                project__in=[p.pk for p in projects],
+            )
+            .values_list("project", "date", "start_time")
+        ):
+            minutes = running_minutes(start_time, period.now)
+            if day >= period.week_start:
+                week[project_id] = week.get(project_id, 0) + minutes
+            if day >= period.month_start:
+                month[project_id] = month.get(project_id, 0) + minutes
+    for project in projects:
+        project.week_minutes = project.closed_week_minutes + week.get(project.pk, 0)
+        project.month_minutes = project.closed_month_minutes + month.get(project.pk, 0)
+        project.tasks_total = project.tasks_open + project.tasks_closed
+    return projects
+
+
+def projects_page_for_workspace(*, workspace, filters: ProjectFilters = ProjectFilters(), page=1, now=None):
+    """A page of `projects_for_workspace`, with running trackers: three queries."""
+    now = now or timezone.now()
+    paginated = Paginator(
+        projects_for_workspace(workspace=workspace, filters=filters, now=now), PROJECTS_PER_PAGE
+    ).get_page(page)
+    paginated.object_list = projects_with_running(paginated.object_list, workspace=workspace, now=now)
+    return paginated
+
+
+def project_for_workspace(*, workspace, webwork_id, now=None):
+    """The project with WebWork id `webwork_id`, annotated as in the list; Project.DoesNotExist
+    for one WebWork does not list in this workspace."""
+    found = projects_with_running(
+        projects_for_workspace(workspace=workspace, now=now).filter(webwork_id=str(webwork_id))[:1],
+        workspace=workspace,
+        now=now,
+    )
+    if not found:
+        raise Project.DoesNotExist(f"No project {webwork_id} in {workspace}.")
+    return found[0]
+
+
+# --- One project ------------------------------------------------------------------------------
+
+
+def contracts_for_project(*, workspace, project, now=None):
+    """The project's current contracts, active first then by member, each with `week_minutes`
+    (its running trackers up to now): two queries."""
+    period = period_for_workspace(workspace=workspace, now=now)
+    contracts = list(
+        Contract.objects.current()
+        .filter(workspace=workspace, project=project)
+        .select_related("member")
+        .annotate(
+            closed_week_minutes=sum_subquery(
+                TimeEntry.objects.current().filter(
+                    workspace=workspace,
+                    contract=OuterRef("pk"),
+                    end_time__isnull=False,
+                    date__gte=period.week_start,
+                    date__lte=period.today,
+                ),
+                "duration_minutes",
+            )
+        )
+        .order_by(
+            "status",
+            F("member__firstname").asc(nulls_last=True),
+            F("member__lastname").asc(nulls_last=True),
+            "id",
+        )
+    )
+    running = {}
+    if contracts:
+        for contract_id, start_time in (
+            TimeEntry.objects.current()
+            .filter(
+                workspace=workspace,
+                end_time__isnull=True,
+                date__gte=period.week_start,
+                contract__in=[c.pk for c in contracts],
+            )
+            .values_list("contract", "start_time")
+        ):
+            running[contract_id] = running.get(contract_id, 0) + running_minutes(start_time, period.now)
+    for contract in contracts:
+        contract.week_minutes = contract.closed_week_minutes + running.get(contract.pk, 0)
+    return contracts
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    q: str = ""
+    state: str = ""
+
+    @classmethod
+    def from_query(cls, query):
+        state = query.get("state", "")
+        return cls(q=" ".join(query.get("q", "").split())[:100], state=state if state in TASK_STATES else "")
+
+    @property
+    def active(self):
+        return bool(self.q or self.state)
+
+    def as_query(self):
+        pairs = {"q": self.q, "state": self.state}
+        return {key: value for key, value in pairs.items() if value}
+
+
+def tasks_for_project(*, workspace, project, filters: TaskFilters = TaskFilters()):
+    """The project's current tasks matching `filters` (the search reads titles), open first then
+    by title, with their assignees (`assignments`: TaskAssignee rows with their member) and
+    `closed_minutes`, the time of their closed entries."""
+    tasks = Task.objects.current().filter(workspace=workspace, project=project)
+    if filters.q:
+        tasks = tasks.filter(_words(filters.q.split(), "title"))
+    if filters.state:
+        tasks = tasks.filter(status__in=TASK_STATES[filters.state][1])
+    spent = TimeEntry.objects.current().filter(
+        workspace=workspace, task=OuterRef("pk"), end_time__isnull=False
+    )
+    assignees = TaskAssignee.objects.select_related("member").order_by(
+        F("member__firstname").asc(nulls_last=True), F("member__lastname").asc(nulls_last=True), "id"
+    )
+    return (
+        tasks.annotate(closed_minutes=sum_subquery(spent, "duration_minutes"))
+        .prefetch_related(Prefetch("taskassignee_set", queryset=assignees, to_attr="assignments"))
+        .order_by("status", "title", "id")
+    )
+
+
+def tasks_page_for_project(*, workspace, project, filters: TaskFilters = TaskFilters(), page=1, now=None):
+    """A page of the project's tasks, each with `minutes` (closed entries plus a tracker of this
+    week running on it now, up to `now`), `status_words`, `priority_words` and `is_open`: four queries."""
+    period = period_for_workspace(workspace=workspace, now=now)
+    paginated = Paginator(
+        tasks_for_project(workspace=workspace, project=project, filters=filters), TASKS_PER_PAGE
+    ).get_page(page)
+    tasks = list(paginated.object_list)
+    running = {}
+    if tasks:
+        for task_id, start_time in (
+            TimeEntry.objects.current()
+            .filter(
+                workspace=workspace,
+                end_time__isnull=True,
+                date__gte=period.week_start,
+                task__in=[t.pk for t in tasks],
+            )
+            .values_list("task", "start_time")
+        ):
+            running[task_id] = running.get(task_id, 0) + running_minutes(start_time, period.now)
+    for task in tasks:
+        task.minutes = task.closed_minutes + running.get(task.pk, 0)
+        task.status_words = TASK_STATUS_WORDS.get(task.status, f"Status {task.status}")
+        task.priority_words = TASK_PRIORITY_WORDS.get(task.priority, "")
+        task.is_open = task.status in OPEN_TASK_STATUSES
+    paginated.object_list = tasks
+    return paginated
+
+
+def viewers_for_project(*, workspace, project):
+    """The project viewers (clients) WebWork lets see the project, by name: one query."""
+    return list(
+        ProjectViewer.objects.current()
+        .filter(workspace=workspace, viewerproject__project=project)
+        .distinct()
+        .order_by("firstname", "lastname", "id")
+    )
