@@ -130,7 +130,9 @@ def projects_with_running(projects, *, workspace, now=None):
             .filter(
                 workspace=workspace,
                 end_time__isnull=True,
-                date__gte=min(period.week_start, period.month_start),
+                # As the overview: an open entry counts when it is of this week (a tracker left
+                # open from an earlier week is not running now).
+                date__gte=period.week_start,
                 project__in=[p.pk for p in projects],
             )
             .values_list("project", "date", "start_time")
