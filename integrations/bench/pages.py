@@ -30,9 +30,24 @@ from ..sync import orchestrator
 from .environment import ALIASES, BenchSetupError
 from .report import MISSED, OK, load_average, median, percentile
 
-# (label, URL name, query parameters[, request headers]): one line a page. A workspace page's URL
-# takes the workspace's WebWork id (`workspace_id`); a page without that argument is reversed
-# without it. A URL name that does not exist (yet) is skipped with a note.
+
+def first_row(model_name, **filters):
+    """A URL argument of PAGES: the WebWork id of the workspace's first current `model_name` row
+    (in the model's order) matching `filters`, e.g. `first_row("Member", role="Regular User")`."""
+
+    def webwork_id(workspace):
+        from django.apps import apps
+
+        rows = apps.get_model("integrations", model_name).objects.current()
+        return rows.filter(workspace=workspace, **filters).values_list("webwork_id", flat=True).first()
+
+    return webwork_id
+
+
+# (label, URL name, query parameters[, request headers[, URL arguments]]): one line a page. A
+# workspace page's URL takes the workspace's WebWork id (`workspace_id`); a page without that
+# argument is reversed without it. URL arguments are values or functions of the workspace (a
+# row's page: `first_row`). A URL name that does not exist (yet) is skipped with a note.
 PAGES = [
     ("Home", "dashboard:home", {}),
     ("Overview", "dashboard:workspace", {}),
@@ -44,6 +59,9 @@ PAGES = [
     ("Approvals: time requests", "dashboard:approvals", {"tab": "time_requests"}),
     ("Approvals: leaves", "dashboard:approvals", {"tab": "leaves"}),
     ("Audit trail", "dashboard:audit", {}),
+    ("People", "dashboard:people", {}),
+    ("Person", "dashboard:person", {}, {}, {"webwork_id": first_row("Member", role="Regular User")}),
+    ("Projects", "dashboard:projects", {}),
 ]
 
 WARM_UP = 3
@@ -299,10 +317,12 @@ def manager_of(workspace):
     return access.user
 
 
-def page_url(url_name, query, workspace):
+def page_url(url_name, query, workspace, arguments=None):
     """The page's URL for `workspace`, or None when the URL name does not exist."""
+    arguments = arguments or {}
+    extra = {name: value(workspace) if callable(value) else value for name, value in arguments.items()}
     try:
-        path = reverse(url_name, kwargs={"workspace_id": workspace.webwork_id})
+        path = reverse(url_name, kwargs={"workspace_id": workspace.webwork_id, **extra})
     except NoReverseMatch:
         try:
             path = reverse(url_name)
@@ -313,7 +333,7 @@ def page_url(url_name, query, workspace):
 
 def _entry(entry):
     label, url_name, query, *rest = entry
-    return label, url_name, query, (rest[0] if rest else {})
+    return label, url_name, query, (rest[0] if rest else {}), (rest[1] if len(rest) > 1 else {})
 
 
 def measure_pages(world, *, repeat, say, pages=None, warm_up=WARM_UP):
@@ -324,8 +344,8 @@ def measure_pages(world, *, repeat, say, pages=None, warm_up=WARM_UP):
     database = connections[DEFAULT_DB_ALIAS]
     with override_settings(STORAGES=PLAIN_STATIC):
         for entry in pages or PAGES:
-            label, url_name, query, headers = _entry(entry)
-            url = page_url(url_name, query, world.workspace)
+            label, url_name, query, headers, arguments = _entry(entry)
+            url = page_url(url_name, query, world.workspace, arguments)
             if url is None:
                 results.append(PageResult(label, url_name, skipped="no such URL name yet"))
                 continue
