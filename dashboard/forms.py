@@ -10,6 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.http import Http404
 
+from dashboard.selectors import contracts as contract_terms
 from integrations.models import ExpenseCategory, Member, Project
 from integrations.services.members import ROLES as MEMBER_ROLES
 
@@ -75,6 +76,132 @@ class WorkspaceRowField(forms.ModelChoiceField):
         if row.removed_at is not None:
             raise forms.ValidationError(self.not_offered)
         return row
+
+
+# --- Contracts ---------------------------------------------------------------------------------
+
+
+NOT_A_CONTRACT_MEMBER = (
+    "This person cannot be put on a project: they left the workspace, or are a project viewer."
+)
+
+
+class ContractForm(forms.Form):
+    """A contract's terms (`contract_update`), and for a new contract its member and project too
+    (`contract_create`). The rate is offered only to a manager who may see rates. WebWork sets the
+    rate type itself: a rate given makes it a custom rate; without one, the member's rate applies,
+    else the project's."""
+
+    weekly_hours_limit = forms.IntegerField(
+        label="Weekly limit (hours)",
+        required=False,
+        min_value=0,
+        max_value=contract_terms.NO_LIMIT,
+        help_text="Whole hours from 0 to 168. Leave it empty for no limit (168 h, WebWork's default).",
+        error_messages={
+            "invalid": "Give the weekly limit as whole hours from 0 to 168.",
+            "min_value": "Give the weekly limit as whole hours from 0 to 168.",
+            "max_value": "Give the weekly limit as whole hours from 0 to 168.",
+        },
+        widget=forms.NumberInput(attrs={"placeholder": "No limit", "inputmode": "numeric"}),
+    )
+    rate = forms.DecimalField(
+        label="Hourly rate",
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=10,
+        decimal_places=2,
+        error_messages={"min_value": "Give the rate as a number of 0 or more."},
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    screenshots = forms.ChoiceField(label="Screenshots", required=False)
+
+    def __init__(self, *args, workspace, sees_rates, contract=None, **kwargs):
+        self.contract = contract
+        if contract is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "weekly_hours_limit": None
+                if contract.weekly_hours_limit >= contract_terms.NO_LIMIT
+                else contract.weekly_hours_limit,
+                "rate": contract.rate,
+                "screenshots": contract.screenshots,
+            }
+        super().__init__(*args, **kwargs)
+        modes = list(contract_terms.SCREENSHOT_MODES)
+        if contract is None:
+            modes.insert(0, ("", "WebWork's default (screenshots on)"))
+        elif contract.screenshots and contract.screenshots not in dict(modes):
+            modes.insert(0, (contract.screenshots, contract_terms.screenshot_words(contract.screenshots)))
+        self.fields["screenshots"].choices = modes
+        currency = (contract.currency if contract is not None else "") or workspace.currency
+        if not sees_rates:
+            del self.fields["rate"]
+        else:
+            self.fields["rate"].label = f"Hourly rate{f' ({currency})' if currency else ''}"
+            self.fields["rate"].help_text = (
+                "A rate given here is the contract's own (a custom rate). Leave it empty to use the "
+                "member's rate, else the project's."
+                if contract is None
+                else "Change it to give the contract a rate of its own (a custom rate); WebWork cannot "
+                "take a rate away once given."
+            )
+        if contract is None:
+            offered = contract_terms.contract_form_choices(workspace=workspace)
+            self.offered = offered
+            self.fields["member"] = WorkspaceRowField(
+                offered.members,
+                workspace_rows=Member.objects.filter(workspace=workspace),
+                not_offered=NOT_A_CONTRACT_MEMBER,
+                label="Member",
+                empty_label="Choose the member",
+                error_messages={"required": "Choose the member."},
+            )
+            self.fields["project"] = WorkspaceRowField(
+                offered.projects,
+                workspace_rows=Project.objects.filter(workspace=workspace),
+                not_offered="WebWork no longer has this project.",
+                label="Project",
+                empty_label="Choose the project",
+                error_messages={"required": "Choose the project."},
+            )
+            self.order_fields(["member", "project", "weekly_hours_limit", "rate", "screenshots"])
+
+    def clean_member(self):
+        member = self.cleaned_data.get("member")
+        if member is not None and not self.offered.members.filter(pk=member.pk).exists():
+            raise forms.ValidationError(NOT_A_CONTRACT_MEMBER)
+        return member
+
+    def clean_project(self):
+        project = self.cleaned_data.get("project")
+        if project is not None and not self.offered.projects.filter(pk=project.pk).exists():
+            raise forms.ValidationError(f"{project.name} is archived; restore it in WebWork first.")
+        return project
+
+    def create_kwargs(self):
+        """The cleaned fields as `contract_create` takes them (empty ones left to WebWork)."""
+        data = self.cleaned_data
+        return {
+            "member": data["member"],
+            "project": data["project"],
+            "weekly_hours_limit": data.get("weekly_hours_limit"),
+            "rate": data.get("rate"),
+            "screenshots": data.get("screenshots") or None,
+        }
+
+    def update_kwargs(self):
+        """The terms changed, as `contract_update` takes them: an emptied limit is no limit (168);
+        an emptied rate is left as it is."""
+        data = self.cleaned_data
+        changed = {}
+        if "weekly_hours_limit" in self.changed_data:
+            limit = data.get("weekly_hours_limit")
+            changed["weekly_hours_limit"] = contract_terms.NO_LIMIT if limit is None else limit
+        if "rate" in self.fields and "rate" in self.changed_data and data.get("rate") is not None:
+            changed["rate"] = data["rate"]
+        if "screenshots" in self.changed_data and data.get("screenshots"):
+            changed["screenshots"] = data["screenshots"]
+        return changed
 
 
 # --- Project viewers ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dashboard.views import approvals, audit, auth, frame, overview, sync
+from dashboard.views import contracts as contract_views
 from dashboard.views import people as people_views
 from dashboard.views import projects as project_views
 from dashboard.views import viewers as viewer_views
@@ -38,6 +39,29 @@ urlpatterns = [
         "w/<int:workspace_id>/approvals/<slug:kind>/<str:webwork_id>/history/",
         approvals.approval_history,
         name="approval_history",
+    ),
+    path("w/<int:workspace_id>/contracts/", contract_views.contracts, name="contracts"),
+    path("w/<int:workspace_id>/contracts/new/", contract_views.contract_new, name="contract_new"),
+    path("w/<int:workspace_id>/contracts/<str:webwork_id>/", contract_views.contract_detail, name="contract"),
+    path(
+        "w/<int:workspace_id>/contracts/<str:webwork_id>/edit/",
+        contract_views.contract_edit,
+        name="contract_edit",
+    ),
+    path(
+        "w/<int:workspace_id>/contracts/<str:webwork_id>/pause/",
+        contract_views.contract_pause_view,
+        name="contract_pause",
+    ),
+    path(
+        "w/<int:workspace_id>/contracts/<str:webwork_id>/resume/",
+        contract_views.contract_resume_view,
+        name="contract_resume",
+    ),
+    path(
+        "w/<int:workspace_id>/contracts/<str:webwork_id>/delete/",
+        contract_views.contract_delete_view,
+        name="contract_delete",
     ),
     path("w/<int:workspace_id>/viewers/", viewer_views.viewers, name="viewers"),
     path("w/<int:workspace_id>/viewers/add/", viewer_views.viewer_add, name="viewer_add"),
