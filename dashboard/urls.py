@@ -2,6 +2,7 @@ from django.urls import path
 
 from dashboard.views import approvals, audit, auth, frame, overview, sync
 from dashboard.views import contracts as contract_views
+from dashboard.views import expenses as expense_views
 from dashboard.views import people as people_views
 from dashboard.views import projects as project_views
 from dashboard.views import viewers as viewer_views
@@ -92,6 +93,20 @@ urlpatterns = [
     path("w/<int:workspace_id>/people/<str:webwork_id>/role/", people_views.person_role, name="person_role"),
     path("w/<int:workspace_id>/projects/", project_views.projects, name="projects"),
     path("w/<int:workspace_id>/projects/<str:webwork_id>/", project_views.project, name="project"),
+    path("w/<int:workspace_id>/expenses/", expense_views.expenses, name="expenses"),
+    path("w/<int:workspace_id>/expenses/export.csv", expense_views.expenses_csv, name="expenses_csv"),
+    path("w/<int:workspace_id>/expenses/add/", expense_views.expense_add, name="expense_add"),
+    path("w/<int:workspace_id>/expenses/<str:webwork_id>/", expense_views.expense, name="expense"),
+    path(
+        "w/<int:workspace_id>/expenses/<str:webwork_id>/edit/",
+        expense_views.expense_edit,
+        name="expense_edit",
+    ),
+    path(
+        "w/<int:workspace_id>/expenses/<str:webwork_id>/delete/",
+        expense_views.expense_delete_view,
+        name="expense_delete",
+    ),
     path("w/<int:workspace_id>/audit/", audit.audit_trail, name="audit"),
     path("w/<int:workspace_id>/audit/export.csv", audit.audit_trail_csv, name="audit_csv"),
     path("w/<int:workspace_id>/sync/", sync.sync_health, name="sync_health"),
