@@ -58,10 +58,16 @@ PAGES = [
     ("Approvals: timesheets", "dashboard:approvals", {"tab": "timesheets"}),
     ("Approvals: time requests", "dashboard:approvals", {"tab": "time_requests"}),
     ("Approvals: leaves", "dashboard:approvals", {"tab": "leaves"}),
+    ("Contracts", "dashboard:contracts", {}),
+    ("Contracts: closest to the limit", "dashboard:contracts", {"sort": "closest", "group": "project"}),
+    ("Contract", "dashboard:contract", {}, {}, {"webwork_id": first_row("Contract", status="active")}),
+    ("Contract: edit", "dashboard:contract_edit", {}, {}, {"webwork_id": first_row("Contract")}),
     ("Audit trail", "dashboard:audit", {}),
     ("People", "dashboard:people", {}),
     ("Person", "dashboard:person", {}, {}, {"webwork_id": first_row("Member", role="Regular User")}),
     ("Projects", "dashboard:projects", {}),
+    ("Project viewers", "dashboard:viewers", {}),
+    ("Expenses", "dashboard:expenses", {}),
 ]
 
 WARM_UP = 3
