@@ -11,6 +11,8 @@ Members are named by their WebWork id and looked up within the URL's workspace: 
 workspace's id answers 404.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
@@ -60,7 +62,8 @@ def people(request, workspace):
         "week_start": workspace.week_start(workspace.today()),
     }
     if _htmx(request):
-        return partial_response(request, f"{LIST_TEMPLATE}#people-list", context)
+        response = partial_response(request, f"{LIST_TEMPLATE}#people-list", context)
+        return push_clean_url(response, request, filters.as_query(), members)
     context.update(page_context(request, workspace, section="people", resources=LIST_RESOURCES))
     context.update(
         roles=ROLES,
@@ -70,6 +73,16 @@ def people(request, workspace):
         else people_count_for_workspace(workspace=workspace),
     )
     return partial_response(request, LIST_TEMPLATE, context)
+
+
+def push_clean_url(response, request, query, page):
+    """The address bar after a filter or a page link: only the filters in use (an empty select
+    is not `role=`), and the page when it is not the first."""
+    query = dict(query)
+    if page.number > 1:
+        query["page"] = page.number
+    response["HX-Push-Url"] = f"{request.path}?{urlencode(query)}" if query else request.path
+    return response
 
 
 def person_or_404(workspace, webwork_id):

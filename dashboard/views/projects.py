@@ -26,6 +26,7 @@ from dashboard.selectors.projects import (
     viewers_for_project,
 )
 from dashboard.views.overview import partial_response
+from dashboard.views.people import push_clean_url
 from integrations.models import Project
 
 LIST_TEMPLATE = "dashboard/projects/list.html"
@@ -55,7 +56,8 @@ def projects(request, workspace):
         "month_start": today.replace(day=1),
     }
     if _htmx(request):
-        return partial_response(request, f"{LIST_TEMPLATE}#project-list", context)
+        response = partial_response(request, f"{LIST_TEMPLATE}#project-list", context)
+        return push_clean_url(response, request, filters.as_query(), found)
     context.update(page_context(request, workspace, section="projects", resources=LIST_RESOURCES))
     context["statuses"] = [(value, label) for value, (label, _) in PROJECT_STATUSES.items()]
     return partial_response(request, LIST_TEMPLATE, context)
@@ -81,7 +83,8 @@ def project(request, workspace, webwork_id):
         "task_states": [(value, label) for value, (label, _) in TASK_STATES.items()],
     }
     if _htmx(request):
-        return partial_response(request, f"{PROJECT_TEMPLATE}#project-tasks", context)
+        response = partial_response(request, f"{PROJECT_TEMPLATE}#project-tasks", context)
+        return push_clean_url(response, request, filters.as_query(), tasks)
     context.update(page_context(request, workspace, section="projects", resources=PROJECT_RESOURCES))
     context.update(
         contracts=contracts_for_project(workspace=workspace, project=found),

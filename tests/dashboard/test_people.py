@@ -609,3 +609,15 @@ def test_an_invitation_missing_its_fields_says_which(acme, manager, client):
     for field in ("email", "firstname", "lastname"):
         assert f'id="id_{field}-errors"' in text
     assert 'value="not-an-email"' in text
+
+
+def test_the_address_bar_keeps_only_the_filters_in_use(acme, manager, team, client):
+    bulk(MemberFactory, 60, workspace=acme, firstname="Zed")
+
+    typed = client.get("/w/1/people/?q=ali&role=&status=", headers=HTMX)
+    paged = client.get("/w/1/people/?q=zed&role=&page=2", headers=HTMX)
+    cleared = client.get("/w/1/people/?q=&role=&status=", headers=HTMX)
+
+    assert typed["HX-Push-Url"] == "/w/1/people/?q=ali"
+    assert paged["HX-Push-Url"] == "/w/1/people/?q=zed&page=2"
+    assert cleared["HX-Push-Url"] == "/w/1/people/"

@@ -386,3 +386,11 @@ def test_the_list_and_a_projects_page_cost_the_same_queries_for_5_or_150_members
     assert list_partial <= 6, counts
     assert project <= 16, counts
     assert tasks <= 9, counts
+
+
+def test_the_address_bar_keeps_only_the_filters_in_use(acme, manager, work, client):
+    listing = client.get("/w/1/projects/?q=des&status=", headers=HTMX)
+    tasks = client.get(f"{design_url(work)}?q=&state=open", headers=HTMX)
+
+    assert listing["HX-Push-Url"] == "/w/1/projects/?q=des"
+    assert tasks["HX-Push-Url"] == f"{design_url(work)}?state=open"
