@@ -1075,7 +1075,8 @@ def _rows_of_kind(workspace, kind, items):
 
 def bulk_landed_rows(*, workspace, kind, progress, shown):
     """The rows (with evidence) of the items of `progress` (with its items) already decided whose
-    WebWork ids are among `shown`, the rows the page still shows as being decided."""
+    WebWork ids are among `shown`, the rows the page still shows as being decided; a refused
+    item's row carries WebWork's reason."""
     shown = set(shown)
     landed = [
         item.object_id
@@ -1087,4 +1088,12 @@ def bulk_landed_rows(*, workspace, kind, progress, shown):
     items = approval_items_for_workspace(
         workspace=workspace, kind=kind, filters=ApprovalFilters(status=STATUS_ALL)
     ).filter(webwork_id__in=landed)
-    return approval_rows(workspace=workspace, kind=kind, items=list(items))
+    refusals = {
+        item.object_id: item.message or "WebWork refused it."
+        for item in progress.items
+        if item.status == BulkDecisionItem.Status.REFUSED
+    }
+    rows = approval_rows(workspace=workspace, kind=kind, items=list(items))
+    for row in rows:
+        row.refusal = refusals.get(row.item.webwork_id, "")
+    return rows

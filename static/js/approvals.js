@@ -42,11 +42,15 @@
   function move(step) {
     var all = rows();
     if (!all.length) return;
+    var active = document.activeElement;
+    var inRow = active && active.closest ? active.closest("tr[data-row]") : null;
     var row = currentRow();
     var index = row ? all.indexOf(row) : -1;
-    var next = all[Math.min(all.length - 1, Math.max(0, index + step))];
-    if (index === -1) next = all[0];
-    rove(next, true);
+    if (!inRow || index === -1) {
+      rove(row || all[0], true); // the first key press lands on the current row
+      return;
+    }
+    rove(all[Math.min(all.length - 1, Math.max(0, index + step))], true);
   }
 
   function typing(target) {
@@ -256,20 +260,21 @@
 
   var focusedRowId = null;
 
+  /* A row swapped while the focus was in it (its Approve button, say) keeps the focus: the
+     keyboard stays where the manager was. Other swaps (the tabs' counts) leave it alone. */
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     var active = document.activeElement;
-    focusedRowId = null;
     if (target && target.matches && target.matches("tr[data-row]") && (target === active || target.contains(active))) {
       focusedRowId = target.id;
     }
   });
 
   document.addEventListener("htmx:afterSettle", function () {
-    if (focusedRowId) {
-      var row = document.getElementById(focusedRowId);
+    var row = focusedRowId && document.getElementById(focusedRowId);
+    if (row && row.isConnected) {
       focusedRowId = null;
-      if (row && (!dialog || !dialog.open)) rove(row, true);
+      if (!dialog || !dialog.open) rove(row, true);
     }
     initRows();
     showSelection();

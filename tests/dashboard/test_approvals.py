@@ -1029,7 +1029,7 @@ def test_a_bulk_approval_is_queued_and_its_panel_polls_until_done(
     inbox_page = signed_in.get(url(acme))
     assert shown(inbox_page).count("data-in-bulk") == 2
     assert f'id="bulk-{bulk_decision.pk}"' in shown(inbox_page)
-    assert "Being decided in a bulk decision…" in words(inbox_page)
+    assert "Deciding in bulk…" in words(inbox_page)
 
     # The first result lands: the poll updates the panel and the row the page still shows.
     first = bulk_decision.items.get(object_id=chosen[0])
