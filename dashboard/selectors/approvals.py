@@ -207,7 +207,7 @@ def approval_items_for_workspace(*, workspace, kind, filters):
             items = items.filter(date_to__gte=filters.date_from)
         if filters.date_to:
             items = items.filter(date_from__lte=filters.date_to)
-        items = items.select_related("member")
+        items = items.select_related("member").defer("raw")  # the payload is not read here
         order = ("-date_from",) if newest_first else ("date_from",)
         return items.order_by(*order, "member__firstname", "member__lastname", "id")
     if model is TimeRequest:
@@ -217,7 +217,7 @@ def approval_items_for_workspace(*, workspace, kind, filters):
             items = items.filter(start__gte=_local_midnight(workspace, filters.date_from))
         if filters.date_to:
             items = items.filter(start__lt=_local_midnight(workspace, filters.date_to + timedelta(days=1)))
-        items = items.select_related("member", "project", "task")
+        items = items.select_related("member", "project", "task").defer("raw")
         return items.order_by("-start" if newest_first else "start", "id")
     # Leaves: a project narrows to the members with a contract on it.
     if filters.project:
@@ -379,6 +379,8 @@ class Row:
 
 @dataclass
 class DayBar:
+    """One day of a timesheet's week as a bar of the row's small SVG chart (user units)."""
+
     day: date
     minutes: int
     overlap: bool = False
@@ -619,14 +621,15 @@ def timesheet_rows_with_evidence(*, workspace, timesheets):
     for sheet in timesheets:
         user = sheet.user_webwork_id
         breakdown = _breakdown_minutes(sheet.daily_breakdown)
-        span = [
-            sheet.date_from + timedelta(days=n) for n in range((sheet.date_to - sheet.date_from).days + 1)
-        ]
-        span = span[:7]
+        days = min(7, (sheet.date_to - sheet.date_from).days + 1)
+        span = [sheet.date_from + timedelta(days=n) for n in range(days)]
         day_facts = [(day, entry_days.get((user, day), {})) for day in span]
-        minutes_of = {
-            day: breakdown.get(day, facts.get("total", 0) if not breakdown else 0) for day, facts in day_facts
-        }
+        # The day's hours as WebWork totals them for the timesheet; the mirror's entries only when
+        # WebWork gave no breakdown.
+        if breakdown:
+            minutes_of = {day: breakdown.get(day, 0) for day in span}
+        else:
+            minutes_of = {day: facts.get("total", 0) for day, facts in day_facts}
         scale = max([BAR_FULL_MINUTES, *minutes_of.values()])
         bars = [
             DayBar(
@@ -918,6 +921,8 @@ ACTION_WORDS = {
     "reject": "rejected",
     "submit": "submitted",
     "unsubmit": "took back",
+    "reopen": "reopened",
+    "cancel": "cancelled",
 }
 
 

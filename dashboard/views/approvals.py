@@ -30,6 +30,7 @@ from dashboard.views.overview import partial_response
 from integrations.models import BulkDecision
 from integrations.services import (
     ServiceError,
+    bulk_decision_start,
     leave_approve,
     leave_reject,
     time_request_approve,
@@ -130,8 +131,8 @@ def read_filters(data):
     return kind, form, form.filters(), form.cleaned_data.get("page") or 1
 
 
-def inbox_url(workspace, kind, filters, **extra):
-    query = {"tab": kind.slug, **filters.query(), **extra}
+def inbox_url(workspace, kind, filters):
+    query = {"tab": kind.slug, **filters.query()}
     page = reverse("dashboard:approvals", kwargs={"workspace_id": workspace.webwork_id})
     return f"{page}?{urlencode(query)}"
 
@@ -407,8 +408,6 @@ def approval_bulk_start(request, workspace):
     """POST: decide many items at once (a queued task). Without a reason, a rejection first asks
     for one (a page of its own without JavaScript; the dialog with it). htmx gets the progress
     panel for the top of the inbox; a plain form goes back to the inbox, which shows it."""
-    from integrations.services.approvals import bulk_decision_start
-
     kind = kind_or_404(request.POST.get("kind"))
     verb = request.POST.get("verb")
     if verb not in ("approve", "reject"):

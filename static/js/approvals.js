@@ -161,10 +161,17 @@
     return true;
   }
 
+  function focusNewestPanel() {
+    var panel = document.querySelector("#bulk-panels .bulk-panel");
+    if (panel) panel.focus();
+    return !!panel;
+  }
+
   function returnFocus() {
     var state = dialogState;
     dialogState = null;
     if (!state) return;
+    if (state.mode === "bulk" && state.started && focusNewestPanel()) return;
     if (state.opener && document.body.contains(state.opener)) {
       state.opener.focus();
       return;
@@ -243,7 +250,17 @@
         swap: "outerHTML"
       });
     }
+    var state = dialogState;
     request.then(function () {
+      if (state.mode === "bulk") {
+        var problems = document.getElementById("bulk-errors");
+        if (problems && problems.textContent.trim()) {
+          errors.textContent = problems.textContent;
+          problems.textContent = "";
+        } else {
+          state.started = true;
+        }
+      }
       if (errors.textContent.trim()) {
         form.querySelector("textarea").focus();
       } else if (dialog.open) {
@@ -279,6 +296,16 @@
     initRows();
     showSelection();
     revealJsOnly();
+  });
+
+  /* A bulk decision started from its form: the focus goes to its progress panel (the form's
+     buttons are about to be replaced by the inbox showing the items as being decided). */
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "bulk-panels" && !(dialog && dialog.open)) {
+      var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+      if (elt && elt.matches && elt.matches("[data-bulk-form]")) focusNewestPanel();
+    }
   });
 
   document.addEventListener("htmx:configRequest", function (event) {

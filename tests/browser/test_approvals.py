@@ -119,6 +119,18 @@ def test_a_manager_approves_a_timesheet_inline(inbox, page, world, owner_api, wa
     row.locator("summary", has_text="History").click()
     expect(row.locator(".history-list")).to_contain_text("Olivia Owens approved")
 
+    # Bob's, with the keyboard: j moves to his row, x selects it and a approves it.
+    bobs = page.get_by_role("row", name=re.compile(r"^Bob Okafor's timesheet"))
+    row.focus()
+    page.keyboard.press("j")
+    expect(bobs).to_be_focused()
+    page.keyboard.press("x")
+    expect(bobs.get_by_role("checkbox")).to_be_checked()
+    expect(page.locator("[data-selected-count]")).to_have_text("1 selected")
+    page.keyboard.press("a")
+    expect(bobs.locator(".cell-decision .status")).to_have_text("Approved")
+    expect(page.locator("[data-count='timesheets']")).to_have_text("0")
+
 
 def test_a_manager_rejects_a_time_request_with_a_reason(inbox, page, world, owner_api, waiting):
     page.goto(f"{inbox}?tab=time_requests")

@@ -1142,3 +1142,27 @@ def test_a_bulk_decision_through_the_sandbox_reports_each_result(live_client, ac
     assert shown(poll).count('hx-swap-oob="true"') == 2
     assert mirror.LeaveRequest.objects.get(workspace=tenant, webwork_id=str(kept.id)).status == "approved"
     assert mirror.LeaveRequest.objects.get(workspace=tenant, webwork_id=str(changed.id)).status == "pending"
+
+
+def test_every_page_and_partial_answers_full_and_htmx_with_vary(signed_in, acme):
+    sheet = TimesheetFactory(workspace=acme)
+    decision = mirror.BulkDecision.objects.create(workspace=acme, kind="timesheet", verb="approve")
+    decision.items.create(object_id=sheet.webwork_id)
+
+    for path in [
+        url(acme),
+        url(acme, "tabs"),
+        url(acme, "timesheets", sheet.webwork_id),
+        url(acme, "timesheets", sheet.webwork_id, "history"),
+        url(acme, "timesheets", sheet.webwork_id, "reject"),
+        url(acme, "bulk", decision.pk),
+    ]:
+        partial = signed_in.get(path, headers=HTMX)
+        assert partial.status_code == 200, path
+        assert "HX-Request" in vary(partial), path
+        assert "<html" not in shown(partial) or path.endswith("/reject/"), path
+        full = signed_in.get(path)
+        assert full.status_code in (200, 302), path
+        if full.status_code == 200:
+            assert "<html" in shown(full), path
+            assert "HX-Request" in vary(full), path
