@@ -17,7 +17,7 @@ Rates are not shown on these pages: a manager reads them on the contracts page, 
 who may see them. Expenses are amounts a member spent, not rates: they are shown.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import reduce
 from operator import and_
@@ -239,10 +239,6 @@ def people_page_for_workspace(*, workspace, filters: PeopleFilters = PeopleFilte
     return paginated
 
 
-def people_count_for_workspace(*, workspace):
-    return Member.objects.current().filter(workspace=workspace).count()
-
-
 # --- One member -------------------------------------------------------------------------------
 
 
@@ -273,13 +269,14 @@ class ContractWeek:
 
     @property
     def limit_minutes(self):
+        """The weekly limit in minutes (0 allows no time); None for WebWork's "no limit" (168 h)."""
         limit = self.contract.weekly_hours_limit
         return limit * 60 if limit is not None and limit < NO_LIMIT_HOURS else None
 
     @property
     def near_minutes(self):
         """Where "near the limit" starts (80%), for the bar's colour."""
-        return round(0.8 * self.limit_minutes) if self.limit_minutes else None
+        return None if self.limit_minutes is None else round(0.8 * self.limit_minutes)
 
 
 @dataclass
@@ -297,7 +294,6 @@ class PersonDetail:
     bar_step: int = BAR_STEP
     bar_width: int = BAR_WIDTH
     bar_area: int = BAR_AREA
-    extra: dict = field(default_factory=dict)
 
     @property
     def week_minutes(self):

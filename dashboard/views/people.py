@@ -26,7 +26,6 @@ from dashboard.selectors.people import (
     ROLES,
     STATUSES,
     PeopleFilters,
-    people_count_for_workspace,
     people_page_for_workspace,
     person_detail_for_workspace,
     person_for_workspace,
@@ -65,13 +64,7 @@ def people(request, workspace):
         response = partial_response(request, f"{LIST_TEMPLATE}#people-list", context)
         return push_clean_url(response, request, filters.as_query(), members)
     context.update(page_context(request, workspace, section="people", resources=LIST_RESOURCES))
-    context.update(
-        roles=ROLES,
-        statuses=STATUSES.items(),
-        everyone=members.paginator.count
-        if not filters.active
-        else people_count_for_workspace(workspace=workspace),
-    )
+    context.update(roles=ROLES, statuses=STATUSES.items())
     return partial_response(request, LIST_TEMPLATE, context)
 
 

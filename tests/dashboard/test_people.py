@@ -621,3 +621,16 @@ def test_the_address_bar_keeps_only_the_filters_in_use(acme, manager, team, clie
     assert typed["HX-Push-Url"] == "/w/1/people/?q=ali"
     assert paged["HX-Push-Url"] == "/w/1/people/?q=zed&page=2"
     assert cleared["HX-Push-Url"] == "/w/1/people/"
+
+
+def test_a_limit_of_zero_is_a_limit_and_168_hours_is_none(acme, manager, team, client):
+    carol = team["carol"]
+    stopped = ContractFactory(workspace=acme, member=carol, project=team["design"], weekly_hours_limit=0)
+    open_ended = ContractFactory(workspace=acme, member=carol, project=team["build"], weekly_hours_limit=168)
+
+    text = shown(client.get(f"/w/1/people/{carol.webwork_id}/"))
+
+    contracts = dict(re.findall(r'<tr class="contract-row" data-contract="(\w+)">(.*?)</tr>', text, re.S))
+    assert re.search(r'data-label="Weekly limit">0 h<', contracts[stopped.webwork_id])
+    assert "No limit" in contracts[open_ended.webwork_id]
+    assert "No limit" not in contracts[stopped.webwork_id]
