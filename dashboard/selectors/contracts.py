@@ -512,6 +512,13 @@ class WeekHours:
         return self.limit_minutes is not None and self.minutes > self.limit_minutes
 
     @property
+    def label(self):
+        """The week as a short range: "19-25 Oct", "26 Oct - 1 Nov" (with en dashes)."""
+        if self.start.month == self.end.month:
+            return f"{self.start.day}\N{EN DASH}{self.end.day} {self.end:%b}"
+        return f"{self.start.day} {self.start:%b} \N{EN DASH} {self.end.day} {self.end:%b}"
+
+    @property
     def over_minutes(self):
         return max(0, self.minutes - self.limit_minutes) if self.limit_minutes is not None else 0
 
