@@ -1014,16 +1014,27 @@ def _progress(bulk):
     return BulkProgress(bulk=bulk, total=bulk.n_total, decided=bulk.n_decided, refused=bulk.n_refused)
 
 
+RECENT_BULK_SHOWN = 3
+
+
 def bulk_decisions_showing_for_workspace(*, workspace, now=None):
-    """The bulk decisions the inbox shows at its top: those under way, and those done in the last
-    quarter of an hour (one query)."""
+    """The bulk decisions the inbox shows at its top: those under way, and the last three done in
+    the last quarter of an hour (one query)."""
     since = (now or timezone.now()) - RECENT_BULK
     bulks = _bulk_counted(
         BulkDecision.objects.filter(workspace=workspace)
         .filter(~Q(status=BulkDecision.Status.DONE) | Q(finished_at__gte=since))
         .select_related("actor")
-    ).order_by("-created_at", "-id")[:10]
-    return [_progress(bulk) for bulk in bulks]
+    ).order_by("-created_at", "-id")[:20]
+    showing, done = [], 0
+    for bulk in bulks:
+        progress = _progress(bulk)
+        if progress.done:
+            done += 1
+            if done > RECENT_BULK_SHOWN:
+                continue
+        showing.append(progress)
+    return showing
 
 
 @dataclass

@@ -1166,3 +1166,35 @@ def test_every_page_and_partial_answers_full_and_htmx_with_vary(signed_in, acme)
         if full.status_code == 200:
             assert "<html" in shown(full), path
             assert "HX-Request" in vary(full), path
+
+
+def test_the_inbox_shows_decisions_under_way_and_the_last_few_done(signed_in, acme, globex):
+    now = timezone.now()
+    running = mirror.BulkDecision.objects.create(
+        workspace=acme, kind="leave", verb="reject", status="running"
+    )
+    running.items.create(object_id="a", status="done", decided_at=now)
+    running.items.create(object_id="b")
+    for minutes in (1, 2, 3, 4):
+        done = mirror.BulkDecision.objects.create(
+            workspace=acme,
+            kind="timesheet",
+            verb="approve",
+            status="done",
+            created_at=now - timedelta(minutes=minutes),
+            finished_at=now - timedelta(minutes=minutes),
+        )
+        done.items.create(object_id="c", status="refused", message="No.", decided_at=now)
+    mirror.BulkDecision.objects.create(  # long done: not shown
+        workspace=acme, kind="timesheet", verb="approve", status="done", finished_at=now - timedelta(hours=1)
+    )
+    mirror.BulkDecision.objects.create(workspace=globex, kind="leave", verb="approve")  # not Acme's
+
+    page = shown(signed_in.get(url(acme)))
+
+    assert len(re.findall(r'class="bulk-panel[ "]', page)) == 4
+    assert page.count('hx-trigger="every 2s"') == 1
+    assert "Rejecting 2 leaves… started just now" in words(signed_in.get(url(acme)))
+    assert "1 of 2 decided" in page
+    assert page.count("bulk-compact") == 3
+    assert "Approved 0 of 1 timesheets · 1 refused" in words(signed_in.get(url(acme)))
