@@ -2,8 +2,8 @@
 
 Every selector takes `workspace=` and reads only that workspace's rows, as WebWork still lists
 them (`.current()`). A page of people costs the same queries with 5 members or 150: each row's
-figures are subqueries of the page's one query (contracts, pending items, activity, closed time),
-and the running trackers of the page's members are read in one more query.
+counts and closed time are subqueries of the page's one query (an index finds each member's
+rows), and the page's members' running trackers and activity are read in one query each.
 
 Hours agree with the overview (`dashboard.selectors.overview.hours_for_workspace`): the week is
 the workspace's (Monday start, its time zone); closed entries count their minutes from the first
@@ -28,7 +28,6 @@ from django.db.models import (
     BigIntegerField,
     Count,
     F,
-    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -160,9 +159,8 @@ def people_for_workspace(*, workspace, filters: PeopleFilters = PeopleFilters(),
     """The workspace's members matching `filters`, by name, each annotated with:
 
     contracts (current contracts, active or paused), closed_week_minutes (closed entries of this
-    week so far), activity_week (average activity level of this week's days that have one, None
-    without any), timesheets_submitted, time_requests_pending, leaves_pending.
-    Add the running trackers with `people_with_running`.
+    week so far), timesheets_submitted, time_requests_pending, leaves_pending.
+    `people_with_week` adds the running trackers and the activity.
     """
     week = week_for_workspace(workspace=workspace, now=now)
     people = Member.objects.current().filter(workspace=workspace)
@@ -172,47 +170,57 @@ def people_for_workspace(*, workspace, filters: PeopleFilters = PeopleFilters(),
         people = people.filter(role__iexact=filters.role)
     if filters.status:
         people = people.filter(status=filters.status)
-    activity = (
-        _of_member(
-            DailyActivity, workspace, date__gte=week.start, date__lte=week.today, activity_level__isnull=False
-        )
-        .order_by()
-        .values("workspace")
-        .annotate(level=Avg("activity_level"))
-        .values("level")
-    )
-    return people.annotate(
-        webwork_number=Cast("webwork_id", BigIntegerField()),
-        contracts_count=count_subquery(_of_member(Contract, workspace)),
-        closed_week_minutes=sum_subquery(
-            _of_member(
-                TimeEntry, workspace, end_time__isnull=False, date__gte=week.start, date__lte=week.today
+    return (
+        people.defer("raw")
+        .annotate(
+            webwork_number=Cast("webwork_id", BigIntegerField()),
+            contracts_count=count_subquery(_of_member(Contract, workspace)),
+            closed_week_minutes=sum_subquery(
+                _of_member(
+                    TimeEntry, workspace, end_time__isnull=False, date__gte=week.start, date__lte=week.today
+                ),
+                "duration_minutes",
             ),
-            "duration_minutes",
-        ),
-        activity_week=Subquery(activity, output_field=FloatField()),
-        timesheets_submitted=count_subquery(
-            _of_member(Timesheet, workspace, status=Timesheet.Status.SUBMITTED)
-        ),
-        time_requests_pending=count_subquery(_of_member(TimeRequest, workspace, status="pending")),
-        leaves_pending=count_subquery(_of_member(LeaveRequest, workspace, status="pending")),
-    ).order_by("firstname", "lastname", "id")
+            timesheets_submitted=count_subquery(
+                _of_member(Timesheet, workspace, status=Timesheet.Status.SUBMITTED)
+            ),
+            time_requests_pending=count_subquery(_of_member(TimeRequest, workspace, status="pending")),
+            leaves_pending=count_subquery(_of_member(LeaveRequest, workspace, status="pending")),
+        )
+        .order_by("firstname", "lastname", "id")
+    )
 
 
-def people_with_running(people, *, workspace, now=None):
-    """Give each member of `people` (annotated by `people_for_workspace`) `week_minutes`: their
-    closed time this week plus their trackers running now, up to `now`. One query."""
+def people_with_week(people, *, workspace, now=None):
+    """Give each member of `people` (annotated by `people_for_workspace`) `week_minutes`, their
+    closed time this week plus their trackers running now, up to `now`, and `activity_week`, the
+    average activity level of this week's days that have one (None without any). Two queries."""
     people = list(people)
     week = week_for_workspace(workspace=workspace, now=now)
-    running = {}
+    running, activity = {}, {}
     if people:
+        users = [person.webwork_number for person in people]
+        activity = dict(
+            DailyActivity.objects.current()
+            .filter(
+                workspace=workspace,
+                user_webwork_id__in=users,
+                date__gte=week.start,
+                date__lte=week.today,
+                activity_level__isnull=False,
+            )
+            .order_by()
+            .values("user_webwork_id")
+            .annotate(level=Avg("activity_level"))
+            .values_list("user_webwork_id", "level")
+        )
         open_entries = (
             TimeEntry.objects.current()
             .filter(
                 workspace=workspace,
                 end_time__isnull=True,
                 date__gte=week.start,
-                user_webwork_id__in=[person.webwork_number for person in people],
+                user_webwork_id__in=users,
             )
             .values_list("user_webwork_id", "start_time")
         )
@@ -221,6 +229,7 @@ def people_with_running(people, *, workspace, now=None):
     for person in people:
         person.running_minutes = running.get(person.webwork_number, 0)
         person.week_minutes = person.closed_week_minutes + person.running_minutes
+        person.activity_week = activity.get(person.webwork_number)
         person.pending_total = (
             person.timesheets_submitted + person.time_requests_pending + person.leaves_pending
         )
@@ -229,13 +238,13 @@ def people_with_running(people, *, workspace, now=None):
 
 
 def people_page_for_workspace(*, workspace, filters: PeopleFilters = PeopleFilters(), page=1, now=None):
-    """A page of `people_for_workspace` (PEOPLE_PER_PAGE a page), its rows with `week_minutes`:
-    three queries (the count, the page, its running trackers)."""
+    """A page of `people_for_workspace` (PEOPLE_PER_PAGE a page), its rows with `week_minutes`
+    and `activity_week`: four queries (the count, the page, its running trackers, its activity)."""
     now = now or timezone.now()
     paginated = Paginator(
         people_for_workspace(workspace=workspace, filters=filters, now=now), PEOPLE_PER_PAGE
     ).get_page(page)
-    paginated.object_list = people_with_running(paginated.object_list, workspace=workspace, now=now)
+    paginated.object_list = people_with_week(paginated.object_list, workspace=workspace, now=now)
     return paginated
 
 
@@ -316,7 +325,7 @@ def person_for_workspace(*, workspace, webwork_id, now=None):
     """The member with WebWork id `webwork_id`, annotated as `people_for_workspace` does, with
     `week_minutes`; Member.DoesNotExist for one WebWork does not list in this workspace."""
     people = people_for_workspace(workspace=workspace, now=now).filter(webwork_id=str(webwork_id))
-    found = people_with_running(people[:1], workspace=workspace, now=now)
+    found = people_with_week(people[:1], workspace=workspace, now=now)
     if not found:
         raise Member.DoesNotExist(f"No member {webwork_id} in {workspace}.")
     return found[0]

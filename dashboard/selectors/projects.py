@@ -19,7 +19,7 @@ from functools import reduce
 from operator import and_
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -86,12 +86,10 @@ class ProjectFilters:
         return {key: value for key, value in pairs.items() if value}
 
 
-def projects_for_workspace(*, workspace, filters: ProjectFilters = ProjectFilters(), now=None):
+def projects_for_workspace(*, workspace, filters: ProjectFilters = ProjectFilters()):
     """The workspace's projects matching `filters`, active first then by name, each annotated
-    with members (distinct members with a current contract on it), closed_week_minutes,
-    closed_month_minutes, tasks_open and tasks_closed. `projects_with_running` adds the
-    running trackers."""
-    period = period_for_workspace(workspace=workspace, now=now)
+    with members (distinct members with a current contract on it), tasks_open and tasks_closed.
+    `projects_with_hours` adds the hours."""
     projects = Project.objects.current().filter(workspace=workspace)
     if filters.q:
         projects = projects.filter(_words(filters.q.split(), "name"))
@@ -105,26 +103,44 @@ def projects_for_workspace(*, workspace, filters: ProjectFilters = ProjectFilter
         .annotate(n=Count("user_webwork_id", distinct=True))
         .values("n")
     )
-    closed = TimeEntry.objects.current().filter(
-        workspace=workspace, project=OuterRef("pk"), end_time__isnull=False, date__lte=period.today
-    )
     tasks = Task.objects.current().filter(workspace=workspace, project=OuterRef("pk"))
-    return projects.annotate(
-        members=Coalesce(Subquery(members, output_field=IntegerField()), 0),
-        closed_week_minutes=sum_subquery(closed.filter(date__gte=period.week_start), "duration_minutes"),
-        closed_month_minutes=sum_subquery(closed.filter(date__gte=period.month_start), "duration_minutes"),
-        tasks_open=count_subquery(tasks.filter(status__in=OPEN_TASK_STATUSES)),
-        tasks_closed=count_subquery(tasks.filter(status__in=CLOSED_TASK_STATUSES)),
-    ).order_by("-status", "name", "id")
+    return (
+        projects.defer("raw")
+        .annotate(
+            members=Coalesce(Subquery(members, output_field=IntegerField()), 0),
+            tasks_open=count_subquery(tasks.filter(status__in=OPEN_TASK_STATUSES)),
+            tasks_closed=count_subquery(tasks.filter(status__in=CLOSED_TASK_STATUSES)),
+        )
+        .order_by("-status", "name", "id")
+    )
 
 
-def projects_with_running(projects, *, workspace, now=None):
+def projects_with_hours(projects, *, workspace, now=None):
     """Give each project of `projects` `week_minutes` and `month_minutes`: its closed time plus
-    the trackers running on it now, up to `now`. One query."""
+    the trackers running on it now, up to `now`. Two queries: the closed time of the page's
+    projects in one pass over the period's entries, and their running trackers."""
     projects = list(projects)
     period = period_for_workspace(workspace=workspace, now=now)
     week, month = {}, {}
     if projects:
+        closed = Q(end_time__isnull=False)
+        for project_id, week_closed, month_closed in (
+            TimeEntry.objects.current()
+            .filter(
+                workspace=workspace,
+                date__gte=min(period.week_start, period.month_start),
+                date__lte=period.today,
+                project__in=[p.pk for p in projects],
+            )
+            .order_by()
+            .values("project")
+            .annotate(
+                week=Sum("duration_minutes", filter=closed & Q(date__gte=period.week_start)),
+                month=Sum("duration_minutes", filter=closed & Q(date__gte=period.month_start)),
+            )
+            .values_list("project", "week", "month")
+        ):
+            week[project_id], month[project_id] = week_closed or 0, month_closed or 0
         for project_id, day, start_time in (
             TimeEntry.objects.current()
             .filter(
@@ -138,32 +154,31 @@ def projects_with_running(projects, *, workspace, now=None):
             .values_list("project", "date", "start_time")
         ):
             minutes = running_minutes(start_time, period.now)
-            if day >= period.week_start:
-                week[project_id] = week.get(project_id, 0) + minutes
+            week[project_id] = week.get(project_id, 0) + minutes
             if day >= period.month_start:
                 month[project_id] = month.get(project_id, 0) + minutes
     for project in projects:
-        project.week_minutes = project.closed_week_minutes + week.get(project.pk, 0)
-        project.month_minutes = project.closed_month_minutes + month.get(project.pk, 0)
+        project.week_minutes = week.get(project.pk, 0)
+        project.month_minutes = month.get(project.pk, 0)
         project.tasks_total = project.tasks_open + project.tasks_closed
     return projects
 
 
 def projects_page_for_workspace(*, workspace, filters: ProjectFilters = ProjectFilters(), page=1, now=None):
-    """A page of `projects_for_workspace`, with running trackers: three queries."""
+    """A page of `projects_for_workspace`, with its hours: four queries."""
     now = now or timezone.now()
     paginated = Paginator(
-        projects_for_workspace(workspace=workspace, filters=filters, now=now), PROJECTS_PER_PAGE
+        projects_for_workspace(workspace=workspace, filters=filters), PROJECTS_PER_PAGE
     ).get_page(page)
-    paginated.object_list = projects_with_running(paginated.object_list, workspace=workspace, now=now)
+    paginated.object_list = projects_with_hours(paginated.object_list, workspace=workspace, now=now)
     return paginated
 
 
 def project_for_workspace(*, workspace, webwork_id, now=None):
     """The project with WebWork id `webwork_id`, annotated as in the list; Project.DoesNotExist
     for one WebWork does not list in this workspace."""
-    found = projects_with_running(
-        projects_for_workspace(workspace=workspace, now=now).filter(webwork_id=str(webwork_id))[:1],
+    found = projects_with_hours(
+        projects_for_workspace(workspace=workspace).filter(webwork_id=str(webwork_id))[:1],
         workspace=workspace,
         now=now,
     )
