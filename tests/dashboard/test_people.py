@@ -634,3 +634,16 @@ def test_a_limit_of_zero_is_a_limit_and_168_hours_is_none(acme, manager, team, c
     assert re.search(r'data-label="Weekly limit">0 h<', contracts[stopped.webwork_id])
     assert "No limit" in contracts[open_ended.webwork_id]
     assert "No limit" not in contracts[stopped.webwork_id]
+
+
+def test_the_role_form_and_the_invitation_form_answer_htmx_with_their_partials(acme, manager, team, client):
+    role = client.get(f"/w/1/people/{team['alice'].webwork_id}/role/", headers=HTMX)
+    invite = client.get("/w/1/people/invite/", headers=HTMX)
+    plain = client.get(f"/w/1/people/{team['alice'].webwork_id}/role/")
+
+    assert shown(role).lstrip().startswith('<section id="role-form"')
+    assert '<option value="Regular User" selected>' in shown(role)
+    assert shown(invite).lstrip().startswith('<form id="invite-form"')
+    assert "<h1>Alice Archer</h1>" in shown(plain)
+    for response in (role, invite):
+        assert "HX-Request" in response["Vary"]
