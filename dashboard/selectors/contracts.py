@@ -24,18 +24,15 @@ from datetime import date, timedelta
 
 from django.core.paginator import Paginator
 from django.db.models import (
-    Case,
     CharField,
     DateField,
     F,
-    FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import Cast, Coalesce
 
@@ -279,15 +276,14 @@ class ContractFilters:
         return {key: value for key, value in pairs.items() if value}
 
 
-def _entries_of_contract(workspace, today):
-    return TimeEntry.objects.current().filter(workspace=workspace, contract=OuterRef("pk"), date__lte=today)
-
-
 def _with_tracking(contracts, workspace, today):
     """`contracts` annotated with `week_minutes` (tracked this week so far, as the overview counts
-    it) and `last_tracked` (the last date with tracked time, None for none in the mirror)."""
+    it) and `last_tracked` (the last date with tracked time, None for none in the mirror). For a
+    few contracts (one contract's page): each is a subquery per row."""
     week_start = workspace.week_start(today)
-    entries = _entries_of_contract(workspace, today)
+    entries = TimeEntry.objects.current().filter(
+        workspace=workspace, contract=OuterRef("pk"), date__lte=today
+    )
     week = (
         entries.filter(date__gte=week_start)
         .order_by()
@@ -301,17 +297,42 @@ def _with_tracking(contracts, workspace, today):
     )
 
 
-# How near a contract is to its limit, for "closest to the limit": the share of the limit tracked
-# this week (over 1 when over it). A limit of 0 with time tracked is the most over of all; paused
-# contracts and those without a limit come last.
-CLOSENESS = Case(
-    When(status="paused", then=Value(-2.0)),
-    When(weekly_hours_limit__gte=NO_LIMIT, then=Value(-1.0)),
-    When(weekly_hours_limit=0, week_minutes__gt=0, then=Value(1e9)),
-    When(weekly_hours_limit=0, then=Value(1.0)),
-    default=Cast(F("week_minutes"), FloatField()) / Cast(F("weekly_hours_limit") * 60, FloatField()),
-    output_field=FloatField(),
-)
+def _entries_between(workspace, first, last, contracts=None):
+    entries = TimeEntry.objects.current().filter(
+        workspace=workspace, date__gte=first, date__lte=last, contract__isnull=False
+    )
+    if contracts is not None:
+        entries = entries.filter(contract__in=contracts)
+    return entries.order_by().values("contract")
+
+
+def week_minutes_by_contract(*, workspace, today, contracts=None) -> dict:
+    """{contract pk: minutes tracked this week so far} (as the overview counts them) for
+    `contracts` (pks; every contract when None). One query, over this week's entries only."""
+    entries = _entries_between(workspace, workspace.week_start(today), today, contracts)
+    return dict(entries.annotate(minutes=Sum("duration_minutes")).values_list("contract", "minutes"))
+
+
+def last_tracked_lately_by_contract(*, workspace, today, contracts) -> dict:
+    """{contract pk: the last date tracked} of those of `contracts` (pks) with time tracked in the
+    last IDLE_DAYS days, today included; the others are idle. One query, over those days only."""
+    entries = _entries_between(workspace, today - timedelta(days=IDLE_DAYS - 1), today, contracts)
+    return dict(entries.annotate(last=Max("date")).values_list("contract", "last"))
+
+
+def closeness(*, status, weekly_hours_limit, week_minutes):
+    """How near a contract is to its limit, for "closest to the limit": the share of the limit
+    tracked this week (over 1 when over it). A limit of 0 with time tracked is the most over of all;
+    contracts without a limit, then paused ones, come last."""
+    if status == "paused":
+        return -2.0
+    if weekly_hours_limit is None or weekly_hours_limit >= NO_LIMIT:
+        return -1.0
+    if weekly_hours_limit == 0:
+        return float("inf") if week_minutes else 1.0
+    return week_minutes / (weekly_hours_limit * 60)
+
+
 MEMBER_ORDER = (
     F("member__firstname").asc(nulls_last=True),
     F("member__lastname").asc(nulls_last=True),
@@ -324,26 +345,31 @@ GROUP_ORDER = {
     "member": (*MEMBER_ORDER, "member_id"),
     "status": ("status",),
 }
+GROUP_FIELD = {"": None, "project": "project_id", "member": "member_id", "status": "status"}
 SORT_ORDER = {
     "member": (*MEMBER_ORDER, *PROJECT_ORDER),
     "project": (*PROJECT_ORDER, *MEMBER_ORDER),
-    "closest": (F("closeness").desc(), *MEMBER_ORDER, *PROJECT_ORDER),
+    # Closest to the limit: by member in the database, then by closeness in `contract_page_...`.
+    "closest": (*MEMBER_ORDER, *PROJECT_ORDER),
 }
 
 
-def contracts_for_workspace(*, workspace, filters: ContractFilters, today=None):
-    """The workspace's current contracts matching `filters`, with member and project, this week's
-    tracked minutes, the last date tracked and their closeness to the limit, in the order asked
-    for (grouped first when a grouping is asked for). One query when evaluated."""
-    today = today or workspace.today()
-    contracts = Contract.objects.current().filter(workspace=workspace).select_related("member", "project")
+def contracts_for_workspace(*, workspace, filters: ContractFilters):
+    """The workspace's current contracts matching `filters`, with member and project, grouped
+    first when a grouping is asked for, then by member or by project ("closest to the limit" is
+    ordered by member here: see `contract_page_for_workspace`)."""
+    contracts = (
+        Contract.objects.current()
+        .filter(workspace=workspace)
+        .select_related("member", "project")
+        .defer("raw", "member__raw", "project__raw")  # the last payloads: a list needs none of them
+    )
     if filters.project:
         contracts = contracts.filter(project__webwork_id=filters.project)
     if filters.member:
         contracts = contracts.filter(member__webwork_id=filters.member)
     if filters.status:
         contracts = contracts.filter(status=filters.status)
-    contracts = _with_tracking(contracts, workspace, today).annotate(closeness=CLOSENESS)
     return contracts.order_by(*GROUP_ORDER[filters.group], *SORT_ORDER[filters.sort], "pk")
 
 
@@ -404,28 +430,69 @@ class ContractRow:
         return (self.contract.project_id, self.contract.member_id, self.contract.status)
 
 
-def contract_row(contract, *, workspace, today=None) -> ContractRow:
-    """The row of one contract annotated by `contracts_for_workspace` or `contract_for_workspace`."""
+def contract_row(contract, *, workspace, today=None, week_minutes=None, last_tracked=None) -> ContractRow:
+    """The row of one contract: with `week_minutes` and `last_tracked` given (None: read from
+    `contract_for_workspace`'s annotations)."""
     today = today or workspace.today()
+    if week_minutes is None:
+        week_minutes = contract.week_minutes
+        last_tracked = contract.last_tracked
     forecast = limit_forecast(
-        tracked_minutes=contract.week_minutes,
+        tracked_minutes=week_minutes,
         weekly_hours_limit=contract.weekly_hours_limit,
         today=today,
         week_start=workspace.week_start(today),
         paused=contract.status == "paused",
     )
-    last = contract.last_tracked
-    idle = contract.status != "paused" and (last is None or last <= today - timedelta(days=IDLE_DAYS))
-    return ContractRow(contract=contract, forecast=forecast, last_tracked=last, idle=idle)
+    quiet_since = today - timedelta(days=IDLE_DAYS)
+    idle = contract.status != "paused" and (last_tracked is None or last_tracked <= quiet_since)
+    return ContractRow(contract=contract, forecast=forecast, last_tracked=last_tracked, idle=idle)
 
 
 def contract_page_for_workspace(*, workspace, filters: ContractFilters, page=1, today=None):
-    """(page of contracts, their rows): a page of `contracts_for_workspace`. Two queries."""
+    """(page, rows): one page of `contracts_for_workspace`, CONTRACTS_PER_PAGE a page, each row with
+    this week's time, its forecast and flags; `last_tracked` is the last date in the last IDLE_DAYS
+    days (None before). Four queries, whatever the number of contracts and entries.
+
+    "Closest to the limit" orders every matching contract by `closeness` (most over first; within
+    a group when grouped; by member when equally close): their keys, limits and statuses in one
+    query, this week's minutes of them all in another, then the page's contracts."""
     today = today or workspace.today()
-    page_obj = Paginator(
-        contracts_for_workspace(workspace=workspace, filters=filters, today=today), CONTRACTS_PER_PAGE
-    ).get_page(page)
-    rows = [contract_row(contract, workspace=workspace, today=today) for contract in page_obj]
+    contracts = contracts_for_workspace(workspace=workspace, filters=filters)
+    if filters.sort == "closest":
+        group_field = GROUP_FIELD[filters.group]
+        keys = list(contracts.values_list("pk", "status", "weekly_hours_limit", group_field or "pk"))
+        week = week_minutes_by_contract(workspace=workspace, today=today)
+        groups = {}
+        for _pk, _status, _limit, group in keys:
+            groups.setdefault(group if group_field else None, len(groups))
+        ordered = sorted(
+            keys,
+            key=lambda key: (
+                groups[key[3] if group_field else None],
+                -closeness(status=key[1], weekly_hours_limit=key[2], week_minutes=week.get(key[0], 0)),
+            ),
+        )
+        page_obj = Paginator([key[0] for key in ordered], CONTRACTS_PER_PAGE).get_page(page)
+        found = contracts.in_bulk(list(page_obj.object_list))
+        shown = [found[pk] for pk in page_obj.object_list if pk in found]
+    else:
+        page_obj = Paginator(contracts, CONTRACTS_PER_PAGE).get_page(page)
+        shown = list(page_obj.object_list)
+        week = week_minutes_by_contract(workspace=workspace, today=today, contracts=[c.pk for c in shown])
+    lately = last_tracked_lately_by_contract(
+        workspace=workspace, today=today, contracts=[c.pk for c in shown]
+    )
+    rows = [
+        contract_row(
+            contract,
+            workspace=workspace,
+            today=today,
+            week_minutes=week.get(contract.pk, 0),
+            last_tracked=lately.get(contract.pk),
+        )
+        for contract in shown
+    ]
     for row in rows:
         row.group_id, row.group_label = _group_of(row.contract, filters.group)
     return page_obj, rows
@@ -454,8 +521,12 @@ class ContractChoices:
 def contract_filter_choices(*, workspace) -> ContractChoices:
     """The members and projects the filters offer: the workspace's current ones. Two queries."""
     return ContractChoices(
-        members=list(Member.objects.current().filter(workspace=workspace)),
-        projects=list(Project.objects.current().filter(workspace=workspace)),
+        members=list(
+            Member.objects.current()
+            .filter(workspace=workspace)
+            .only("webwork_id", "firstname", "lastname", "email")
+        ),
+        projects=list(Project.objects.current().filter(workspace=workspace).only("webwork_id", "name")),
     )
 
 

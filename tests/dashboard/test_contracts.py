@@ -376,6 +376,25 @@ def test_fifty_contracts_a_page_and_the_links_keep_the_filters(signed_in, acme):
     assert "Page 2 of 2" in words(second)
 
 
+def test_closest_to_the_limit_orders_every_page_not_just_one(signed_in, acme, travel):
+    project = ProjectFactory(workspace=acme, name="Website")
+    members = bulk(MemberFactory, 55, workspace=acme, firstname="Anna")
+    bulk(ContractFactory, 55, workspace=acme, project=project, member=factory.Iterator(members))
+    zed = ContractFactory(
+        workspace=acme,
+        project=project,
+        member=MemberFactory(workspace=acme, firstname="Zed"),
+        weekly_hours_limit=1,
+    )
+    track(acme, zed, acme.today(), 30)
+
+    by_member = row_ids(signed_in.get(url(acme, query="page=2")))
+    closest = row_ids(signed_in.get(url(acme, query="sort=closest")))
+
+    assert by_member[-1] == zed.webwork_id  # last by name
+    assert closest[0] == zed.webwork_id  # first by closeness: half of its limit used
+
+
 def test_no_contract_at_all_and_none_matching_say_so(signed_in, acme):
     empty = words(signed_in.get(url(acme)))
     ProjectFactory(workspace=acme)
