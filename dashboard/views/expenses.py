@@ -162,15 +162,15 @@ def expenses(request, workspace):
     context.update(
         choices=expense_choices_for_workspace(workspace=workspace, currency=currency),
         periods=_periods(workspace, filters),
-        add_form=_add_form(request, workspace),
     )
     return partial_response(request, TEMPLATE, _frame(request, workspace, context))
 
 
 @workspace_view(methods=("GET", "HEAD", "POST"))
 def expense_add(request, workspace):
-    """GET: the form as a page of its own. POST: record the expense at WebWork. htmx gets the
-    form back (empty, saying what was recorded; or with WebWork's refusal on its fields)."""
+    """GET: the form (htmx: for the list page's "Record an expense", which reads it when opened;
+    else a page of its own). POST: record the expense at WebWork. htmx gets the form back (empty,
+    saying what was recorded; or with WebWork's refusal on its fields)."""
     form = _add_form(request, workspace, request.POST if request.method == "POST" else None)
     added = None
     if request.method == "POST" and form.is_valid():

@@ -114,7 +114,7 @@ def test_a_manager_records_corrects_and_deletes_an_expense(acme_books, signed_in
     expect(page.get_by_role("heading", level=1)).to_have_text("Expenses")
     expect(page.locator("#expense-list")).to_contain_text("No expenses are recorded in Acme Studio yet.")
 
-    page.get_by_text("Record an expense").click()
+    page.get_by_text("Record an expense", exact=True).click()
     adding = page.locator("#expense-add-form")
     adding.get_by_label("What").fill("Train to the client")
     adding.get_by_label("Date").fill("2026-11-03")
