@@ -54,3 +54,27 @@ def page_context(request, workspace, *, section, resources=()):
         "freshness": freshness_for_workspace(workspace=workspace, resources=resources),
         "freshness_of": ",".join(resources),
     }
+
+
+# The reports, as tabs of the Reports section: (label, URL name). A report appears once its URL
+# exists. Each report view passes `report_tabs(workspace, "<URL name>")` to its template.
+REPORTS = (
+    ("Hours", "dashboard:reports"),
+    ("Timeline", "dashboard:report_timeline"),
+    ("Activity", "dashboard:report_activity"),
+    ("Attendance", "dashboard:report_attendance"),
+    ("Tasks", "dashboard:report_tasks"),
+    ("Descriptions", "dashboard:report_descriptions"),
+)
+
+
+def report_tabs(workspace, current):
+    """The reports' tabs of `workspace`, `current` (a URL name) marked."""
+    tabs = []
+    for label, name in REPORTS:
+        try:
+            url = reverse(name, kwargs={"workspace_id": workspace.webwork_id})
+        except NoReverseMatch:
+            continue
+        tabs.append({"label": label, "url": url, "current": name == current})
+    return tabs
