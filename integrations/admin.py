@@ -17,12 +17,14 @@ from django.utils.text import Truncator
 
 from .models import (
     ApiBudget,
+    AttendanceFetch,
     AuditEvent,
     BulkDecision,
     BulkDecisionItem,
     Connection,
     Contract,
     DailyActivity,
+    DailyAttendance,
     Expense,
     ExpenseCategory,
     LeaveBalance,
@@ -257,6 +259,23 @@ class DailyActivityAdmin(MirrorAdmin):
     list_select_related = ("workspace", "member")
     search_fields = ("webwork_id", "member__email")
     date_hierarchy = "date"
+
+
+@admin.register(DailyAttendance)
+class DailyAttendanceAdmin(MirrorAdmin):
+    list_display = ("date", "member", "user_webwork_id", "statuses", "first_start", "last_end", "workspace")
+    list_filter = ("workspace", "late", "left_early", "tracked_less", "absent", "on_leave", REMOVED)
+    list_select_related = ("workspace", "member")
+    search_fields = ("webwork_id", "member__email")
+    date_hierarchy = "date"
+
+
+@admin.register(AttendanceFetch)
+class AttendanceFetchAdmin(ReadOnlyAdmin):
+    list_display = ("requested_at", "workspace", "date_from", "date_to", "status", "dates_done", "requests")
+    list_filter = ("status", "workspace")
+    list_select_related = ("workspace",)
+    date_hierarchy = "requested_at"
 
 
 @admin.register(Timesheet)

@@ -25,6 +25,7 @@ RESOURCE_WORDS = {
     "expense_categories": "expense categories",
     "webhooks": "webhook registrations",
     "list_sizes": "list sizes",
+    "attendance": "attendance",
 }
 
 

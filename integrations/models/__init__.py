@@ -1,6 +1,7 @@
 """Clockroom's mirror of WebWork, the tenants, and the sync bookkeeping (the `default` database)."""
 
 from .approvals import BulkDecision, BulkDecisionItem
+from .attendance import AttendanceFetch, AttendanceStatus, DailyAttendance
 from .audit import AuditEvent
 from .base import MirrorModel
 from .expenses import Expense, ExpenseCategory
@@ -14,12 +15,15 @@ from .work import Contract, Project, Task, TaskAssignee
 
 __all__ = [
     "ApiBudget",
+    "AttendanceFetch",
+    "AttendanceStatus",
     "AuditEvent",
     "BulkDecision",
     "BulkDecisionItem",
     "Connection",
     "Contract",
     "DailyActivity",
+    "DailyAttendance",
     "Expense",
     "ExpenseCategory",
     "LeaveBalance",

@@ -16,6 +16,7 @@ from django.db.models.functions import Cast
 from ..models import (
     Contract,
     DailyActivity,
+    DailyAttendance,
     Expense,
     ExpenseCategory,
     LeaveBalance,
@@ -56,6 +57,7 @@ LINKS = (
     Link(RunningTracker, "project", "project_webwork_id", Project),
     Link(RunningTracker, "task", "task_webwork_id", Task),
     Link(DailyActivity, "member", "user_webwork_id", Member),
+    Link(DailyAttendance, "member", "user_webwork_id", Member),
     Link(Timesheet, "member", "user_webwork_id", Member),
     Link(TimeRequest, "member", "user_webwork_id", Member),
     Link(TimeRequest, "project", "project_webwork_id", Project),

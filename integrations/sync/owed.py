@@ -1,8 +1,8 @@
 """What a sync still owes: the parts of its steps that failed, retried with backoff until they succeed.
 
 A step is done only when every request of it succeeded. When one fails, the part that failed is
-recorded as an `OwedSync` row: one date of time entries (the other dates of the step are still
-read), one project's tasks, or else the step's whole listing. Every plan, whatever its scope,
+recorded as an `OwedSync` row: one date of time entries or attendance (the other dates of the step
+are still read), one project's tasks, or else the step's whole listing. Every plan, whatever its scope,
 retries the parts whose time has come (`retry_at`) unless one of its own steps covers them, and
 any step that succeeds settles the parts it covers, so no failure waits for a manual full sync.
 
@@ -25,6 +25,8 @@ BACKOFF_FIRST = timedelta(minutes=2)
 BACKOFF_MAX = timedelta(hours=1)
 KEY_LENGTH = OwedSync._meta.get_field("key").max_length
 LABEL_LENGTH = OwedSync._meta.get_field("label").max_length
+# The resources synced date by date (a step's `dates`), each date owed on its own: what a date is of.
+DATED = {"time_entries": "time entries", "attendance": "attendance"}
 
 
 class PartsFailed(Exception):
@@ -47,7 +49,7 @@ class PartsFailed(Exception):
 
 
 def _unit(resource, count):
-    noun = "date" if resource in ("time_entries", "running_trackers") else "project"
+    noun = "date" if resource in DATED or resource == "running_trackers" else "project"
     return noun if count == 1 else f"{noun}s"
 
 
@@ -70,19 +72,19 @@ def _key_of(params):
     return json.dumps(params, sort_keys=True, default=str)[:KEY_LENGTH] if params else ""
 
 
-def _day_label(iso):
+def _day_label(iso, what="time entries"):
     try:
         day = date.fromisoformat(iso)
     except ValueError:
-        return f"time entries of {iso}"
-    return f"time entries of {day:%a} {day.day} {day:%b %Y}"
+        return f"{what} of {iso}"
+    return f"{what} of {day:%a} {day.day} {day:%b %Y}"
 
 
 def part_of(resource, key, *, name="", project_names=None):
     """The owed part of `resource` with `key` (see `step_parts`); `project_names` ({WebWork id:
     name}) names the project of a part of tasks."""
-    if resource == "time_entries":
-        return Part(resource, key, {"dates": [key]}, _day_label(key))
+    if resource in DATED:
+        return Part(resource, key, {"dates": [key]}, _day_label(key, DATED[resource]))
     if resource == "tasks" and key:
         project = (project_names or {}).get(key)
         label = f"tasks of project {project}" if project else f"tasks of project #{key}"
@@ -93,8 +95,8 @@ def part_of(resource, key, *, name="", project_names=None):
 def step_parts(step) -> list[Part]:
     """The parts a step syncs: a date each for time entries, a project each for a step over named
     projects' tasks, otherwise the step's listing as one part (its arguments are its key)."""
-    if step.resource == "time_entries":
-        return [part_of("time_entries", day) for day in step.params.get("dates", [])]
+    if step.resource in DATED:
+        return [part_of(step.resource, day) for day in step.params.get("dates", [])]
     if step.resource == "tasks" and step.params.get("project_webwork_ids"):
         return [part_of("tasks", str(pid)) for pid in step.params["project_webwork_ids"]]
     return [Part(step.resource, _key_of(step.params), dict(step.params), step.name[:LABEL_LENGTH])]
@@ -180,10 +182,11 @@ def owed_due(workspace, now=None):
 
 
 def owed_prune(workspace, oldest_day):
-    """Forget owed dates of time entries older than any sync reads now (beyond the history)."""
+    """Forget owed dates (of time entries, of attendance) older than any sync reads now (beyond
+    the history)."""
     stale = [
         pk
-        for pk, key in OwedSync.objects.filter(workspace=workspace, resource="time_entries").values_list(
+        for pk, key in OwedSync.objects.filter(workspace=workspace, resource__in=DATED).values_list(
             "pk", "key"
         )
         if _before(key, oldest_day)

@@ -7,7 +7,9 @@ and how many requests it will make, estimated from what the mirror already knows
 * a list costs one request per 100 rows (leave balances: per 20 members), at least one;
 * time entries come from the daily timeline report: one request per date per 100 members
   (the naive way, `/time-entries`, costs one request per member per date);
-* tasks cost one request per project (more for a project with over 100 tasks).
+* tasks cost one request per project (more for a project with over 100 tasks);
+* attendance comes from the daily-attendance report: one request per date per 100 members, like
+  the timeline (WebWork lists attendance nowhere else).
 
 A first sync knows no list's size, so before the reference lists it reads the totals of the
 big ones (contracts, timesheets, time requests, leaves, expenses) from a one-row page each;
@@ -18,10 +20,15 @@ then the reference lists, then the recent window, then tasks, then history, then
 syncs still owe. The recent window is what managers decide on and what changes late at
 WebWork (an edited entry of last week, an approval, a deleted expense): the time entries of
 the last WEBWORK_RECENT_DAYS days, the timesheets of the open and last few weeks, leave
-balances, and the expenses, time requests and leaves of recent weeks, re-read by every
-incremental and recent sync. In the history, the complete lists (all timesheets, time
-requests, leaves, expenses) go first since they cost a request or two each, then the time
-entries older than the recent window, week by week backwards.
+balances, the attendance of recent dates, and the expenses, time requests and leaves of recent
+weeks, re-read by every incremental and recent sync. Attendance follows the same dates as the
+time entries (today and the WEBWORK_RECENT_DAYS before it) in the incremental and full syncs;
+the 15-minute recent sync reads only today's and yesterday's, where late arrivals and late
+edits show (the whole window every 15 minutes would cost a 150-member workspace 120 requests
+an hour more). Older dates are read when a manager asks for them (services/attendance.py).
+In the history, the complete lists (all timesheets, time requests, leaves, expenses) go first
+since they cost a request or two each, then the time entries older than the recent window, week
+by week backwards.
 
 A part of a step that failed is owed (see owed.py): every plan, whatever its scope, retries the
 owed parts whose time has come, unless one of its own steps covers them.
@@ -52,6 +59,7 @@ from ..models import Member, Project, SyncState, Task
 from ..models.sync import SyncProgress
 from ..webwork import errors
 from ..webwork.payloads import today_in
+from .attendance import sync_attendance
 from .base import resource_run
 from .contracts import sync_contracts
 from .expenses import sync_expense_categories, sync_expenses
@@ -89,6 +97,7 @@ RECENT_TIMESHEET_WEEKS = 4  # the open week's timesheets and the 4 weeks before 
 RECENT_LIST_DAYS = 31  # expenses, time requests and leaves dated within the last 31 days...
 UPCOMING_LEAVE_DAYS = 90  # ...and leaves of the next 90 days
 MAX_HISTORY_DAYS = 365  # the daily timeline answers for the last year only
+ATTENDANCE_FRESH_DAYS = 2  # the recent sync's attendance: today and yesterday
 
 # The whole lists whose size a first sync asks for: resource -> endpoint.
 LIST_SIZES = "list_sizes"
@@ -117,6 +126,7 @@ SYNCS = {
     "webhooks": sync_webhook_registrations,
     "tasks": sync_tasks,
     "leave_balances": sync_leave_balances,
+    "attendance": sync_attendance,
 }
 DATE_PARAMS = ("date_from", "date_to")
 
@@ -320,7 +330,7 @@ def build_steps(workspace, scope, today, days, resource="", first=False, sizes=N
         builder.expenses_recent("queues", QUEUE_EXPENSE_DAYS)
     elif scope == "recent":
         builder.running_trackers()
-        builder.recent_window()
+        builder.recent_window(attendance_days=ATTENDANCE_FRESH_DAYS)
     else:
         builder.queues()
         builder.running_trackers()
@@ -442,6 +452,19 @@ class _Builder:
             dates=[day.isoformat() for day in dates],
         )
 
+    def attendance(self, kind, dates):
+        """The daily-attendance report of `dates`: ceil(members / 100) requests a date."""
+        if not dates:
+            return
+        cost = len(dates) * _pages(self.known.timeline_members, TIMELINE_PAGE)
+        self.add(
+            f"attendance: {dates[0]}..{dates[-1]}",
+            kind,
+            "attendance",
+            cost,
+            dates=[day.isoformat() for day in dates],
+        )
+
     def running_trackers(self):
         """Who is working now: today's timeline, which also brings today's entries up to date."""
         members = self.known.timeline_members
@@ -481,12 +504,14 @@ class _Builder:
         )
         self.add("webhook registrations", "reference", "webhooks", _pages(known.count("WebhookRegistration")))
 
-    def recent_window(self, *, complete_lists_follow=False):
+    def recent_window(self, *, complete_lists_follow=False, attendance_days=None):
         """What changes late at WebWork and what managers decide on, read again every cycle: the
         time entries of the last `recent_days()` days before today (today is who is working now's),
-        the timesheets of the open week and the weeks before it, leave balances, and the expenses,
-        time requests and leaves of recent weeks (leaves of the coming months too). A full sync
-        reads the last three in its complete lists (`complete_lists_follow`)."""
+        the timesheets of the open week and the weeks before it, leave balances, the attendance of
+        today and the `recent_days()` before it (`attendance_days`: of only that many days up to
+        today), and the expenses, time requests and leaves of recent weeks (leaves of the coming
+        months too). A full sync reads the last three in its complete lists
+        (`complete_lists_follow`)."""
         known, today = self.known, self.today
         days = recent_days()
         for first, last in _weeks_back(today - timedelta(1), today - timedelta(days)):
@@ -506,6 +531,9 @@ class _Builder:
             date_to=date_to,
         )
         self.leave_balances("recent")
+        span = days + 1 if attendance_days is None else attendance_days
+        for first, last in _weeks_back(today, today - timedelta(span - 1)):
+            self.attendance("recent", _days(first, last))
         if complete_lists_follow:
             return
         since = today - timedelta(RECENT_LIST_DAYS)
@@ -591,6 +619,8 @@ class _Builder:
             if owed.resource == "time_entries":
                 cost = _pages(self.known.timeline_members, TIMELINE_PAGE)
                 naive = max(1, self.known.timeline_members)
+            elif owed.resource == "attendance":
+                cost = naive = _pages(self.known.timeline_members, TIMELINE_PAGE)
             else:
                 cost = naive = len(owed.params.get("project_webwork_ids") or [None])
             self.steps.append(

@@ -102,6 +102,19 @@ def rows():
         workspace=workspace, actor=user, action="timesheet_approve", object_type="timesheet", object_id="40"
     )
     mirror(m.DailyActivity, workspace, f"1:{NOW.date()}", member=member, user_webwork_id=1, date=NOW.date())
+    mirror(
+        m.DailyAttendance,
+        workspace,
+        f"1:{NOW.date()}",
+        member=member,
+        user_webwork_id=1,
+        date=NOW.date(),
+        statuses=["Present", "Late"],
+        late=True,
+    )
+    m.AttendanceFetch.objects.create(
+        workspace=workspace, date_from=NOW.date(), date_to=NOW.date(), requested_by=user
+    )
     bulk = m.BulkDecision.objects.create(workspace=workspace, actor=user, kind="leave", verb="approve")
     m.BulkDecisionItem.objects.create(bulk=bulk, object_id="70", status="refused", message="Not pending.")
     m.OwedSync.objects.create(
