@@ -3,7 +3,7 @@
 The schedules that call them are created by integrations/schedules.py.
 """
 
-from .services import approvals
+from .services import approvals, attendance
 from .sync import orchestrator
 
 
@@ -29,3 +29,7 @@ def reconcile_all_task():
 
 def bulk_decision_run_task(bulk_id):
     return approvals.bulk_decision_run_for_task(bulk_id)
+
+
+def attendance_fetch_task(fetch_id):
+    return attendance.attendance_fetch_run(fetch_id)
