@@ -183,7 +183,7 @@ def inbox_context(request, workspace):
         "projects": projects,
         "page_obj": page_obj,
         "rows": rows,
-        "query": urlencode(query),
+        "query": query,
         "tabs_query": urlencode(query),
         "here": request.get_full_path(),
         "inbox_url": inbox_url(workspace, kind, filters),
