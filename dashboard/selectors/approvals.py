@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import reduce
+from functools import cached_property, reduce
 from operator import or_
 
 from django.core.paginator import Paginator
@@ -350,7 +350,7 @@ class Row:
     in_bulk: bool = False  # waiting in a bulk decision under way
     refusal: str = ""  # WebWork's reason, when it just refused a decision on this item
 
-    @property
+    @cached_property
     def member_name(self):
         member = self.item.member
         if member is not None:
@@ -372,7 +372,7 @@ class Row:
             return ""
         return getattr(self.item, "reject_reason", "") or getattr(self.item, "comment", "") or ""
 
-    @property
+    @cached_property
     def dom_id(self):
         return f"approval-{self.kind.slug}-{self.item.webwork_id}"
 
@@ -436,7 +436,7 @@ class TimesheetRow(Row):
             return None
         return round(100 * self.manual_minutes / self.entries_minutes)
 
-    @property
+    @cached_property
     def days_text(self):
         """The bars' text alternative: "Mon 7 h 05 min, Tue 0 min, …"."""
         from dashboard.templatetags.clockroom import duration
@@ -447,23 +447,23 @@ class TimesheetRow(Row):
     def flags(self):
         return bool(self.overlap_days or self.leave_days)
 
-    @property
+    @cached_property
     def week_words(self):
         return _span_words(self.item.date_from, self.item.date_to)
 
-    @property
+    @cached_property
     def overlap_words(self):
         return _weekday_list(self.overlap_days)
 
-    @property
+    @cached_property
     def leave_words(self):
         return _weekday_list(self.leave_days)
 
-    @property
+    @cached_property
     def label(self):
         return f"{self.member_name}'s timesheet for {_span_words(self.item.date_from, self.item.date_to)}"
 
-    @property
+    @cached_property
     def previous_words(self):
         return status_words(self.previous_status) if self.previous_status else ""
 
@@ -517,52 +517,78 @@ def _member_weeks_q(pairs, *, user_field="user_webwork_id", date_field="date"):
 
 def entry_days_for_workspace(*, workspace, pairs):
     """{(member webwork id, date): {total, manual, overlapping, during_leave}} for the entries of
-    (member, first day, last day) `pairs`: one query, aggregated in the database.
+    (member, first day, last day) `pairs`: two queries (the entries' times, the approved leaves),
+    put together here.
 
     total: minutes of work (leave, holidays and breaks left out); manual: added by hand;
-    overlapping: how many of the day's entries overlap another entry of the same member;
+    overlapping: how many of the day's finished entries overlap another of the same member;
     during_leave: minutes of work on a date inside an approved leave of the member.
+
+    The entries are read plainly and compared in Python: a correlated subquery per entry (does
+    another overlap it? is its date on leave?) costs the database far more than reading a page's
+    few thousand entries once.
     """
-    others = TimeEntry.objects.filter(
-        workspace=workspace,
-        removed_at__isnull=True,
-        user_webwork_id=OuterRef("user_webwork_id"),
-        date=OuterRef("date"),
-        end_time__isnull=False,
-        start_time__lt=OuterRef("end_time"),
-        end_time__gt=OuterRef("start_time"),
-    ).exclude(pk=OuterRef("pk"))
-    on_leave = LeaveRequest.objects.filter(
-        workspace=workspace,
-        removed_at__isnull=True,
-        status="approved",
-        user_webwork_id=OuterRef("user_webwork_id"),
-        start_date__lte=OuterRef("date"),
-        end_date__gte=OuterRef("date"),
-    )
-    rows = (
-        TimeEntry.objects.filter(workspace=workspace, removed_at__isnull=True)
-        .filter(_member_weeks_q(pairs))
-        .values("user_webwork_id", "date")
-        .annotate(
-            total=Sum("duration_minutes", filter=~Q(method__in=NOT_WORK_METHODS)),
-            manual=Sum("duration_minutes", filter=Q(method=MANUAL_METHOD)),
-            overlapping=Count("pk", filter=Q(Exists(others), end_time__isnull=False)),
-            during_leave=Sum(
-                "duration_minutes", filter=Q(Exists(on_leave)) & ~Q(method__in=NOT_WORK_METHODS)
-            ),
+    users = {user for user, _, _ in pairs if user is not None}
+    first = min((start for _, start, _ in pairs), default=None)
+    last = max((end for _, _, end in pairs), default=None)
+    # The members and the span of days first, so the database reads them through the
+    # (workspace, member, date) index; then exactly each member's week.
+    entries = (
+        (
+            TimeEntry.objects.filter(
+                workspace=workspace,
+                removed_at__isnull=True,
+                user_webwork_id__in=users,
+                date__range=(first, last),
+            )
+            .filter(_member_weeks_q(pairs))
+            .values_list("user_webwork_id", "date", "start_time", "end_time", "duration_minutes", "method")
+            .order_by()
         )
-        .order_by()
+        if users
+        else []
     )
-    return {
-        (row["user_webwork_id"], row["date"]): {
-            "total": row["total"] or 0,
-            "manual": row["manual"] or 0,
-            "overlapping": row["overlapping"] or 0,
-            "during_leave": row["during_leave"] or 0,
-        }
-        for row in rows
-    }
+    leaves = defaultdict(list)
+    if users and first and last:
+        for user, start, end in LeaveRequest.objects.filter(
+            workspace=workspace,
+            removed_at__isnull=True,
+            status="approved",
+            user_webwork_id__in=users,
+            start_date__lte=last,
+            end_date__gte=first,
+        ).values_list("user_webwork_id", "start_date", "end_date"):
+            leaves[user].append((start, end))
+
+    days = defaultdict(lambda: {"total": 0, "manual": 0, "overlapping": 0, "during_leave": 0})
+    finished = defaultdict(list)
+    for user, day, start, end, minutes, method in entries:
+        facts = days[(user, day)]
+        work = method not in NOT_WORK_METHODS
+        if work:
+            facts["total"] += minutes
+            if any(first <= day <= last for first, last in leaves.get(user, ())):
+                facts["during_leave"] += minutes
+        if method == MANUAL_METHOD:
+            facts["manual"] += minutes
+        if end is not None:
+            finished[(user, day)].append((start, end))
+    for key, spans in finished.items():
+        days[key]["overlapping"] = _overlapping(spans)
+    return dict(days)
+
+
+def _overlapping(spans):
+    """How many of `spans` ((start, end), finished entries of one member's day) overlap another."""
+    spans = sorted(spans)
+    overlapping = set()
+    latest_end, latest = None, None
+    for index, (start, end) in enumerate(spans):
+        if latest_end is not None and start < latest_end:
+            overlapping.update((index, latest))
+        if latest_end is None or end > latest_end:
+            latest_end, latest = end, index
+    return len(overlapping)
 
 
 def contract_limits_for_workspace(*, workspace, members):
@@ -684,7 +710,7 @@ class TimeRequestRow(Row):
             return max(0, round((self.end - self.start).total_seconds() / 60))
         return 0
 
-    @property
+    @cached_property
     def label(self):
         when = format_date(self.start, "D j M") if self.start else "an unknown day"
         return f"{self.member_name}'s time request for {when}"
@@ -790,7 +816,7 @@ class Away:
     end: date
     status: str
 
-    @property
+    @cached_property
     def span_words(self):
         return _span_words(self.start, self.end)
 
@@ -814,11 +840,11 @@ class LeaveRow(Row):
             return ""
         return _amount_words(self.length, self.unit)
 
-    @property
+    @cached_property
     def span_words(self):
         return _span_words(self.item.start_date, self.item.end_date)
 
-    @property
+    @cached_property
     def label(self):
         return f"{self.member_name}'s leave, {_span_words(self.item.start_date, self.item.end_date)}"
 
