@@ -150,6 +150,8 @@ def bench_sync(world: World, *, rate, window, say, verbose=False):
     table.add("limiter waits (s)", f"{waited:.1f}")
     table.add("requests per second", f"{made / wall:.1f}" if wall else "n/a")
     table.add("rows mirrored (created + updated + removed)", result.rows)
+    dates, made_for = attendance_share(plan)
+    table.add("of the requests made: attendance (dates)", f"{made_for} ({dates})")
 
     if plan is not None:
         date_from, date_to = plan.today - timedelta(plan.history_days), plan.today
@@ -165,6 +167,12 @@ def bench_sync(world: World, *, rate, window, say, verbose=False):
     for step in failed:
         say(f"  failed: {step.name}: {step.error}")
     return table
+
+
+def attendance_share(plan):
+    """(dates, requests made) of a plan's attendance steps (the daily-attendance report)."""
+    steps = [step for step in (plan.steps if plan else []) if step.resource == "attendance"]
+    return sum(len(step.dates()) for step in steps), sum(step.done for step in steps)
 
 
 WEBWORK_BUDGET_PER_MINUTE = 60  # WebWork's documented limit per user
@@ -192,7 +200,7 @@ def bench_steady(world: World, *, rate, window, say):
         f"{WEBWORK_BUDGET_PER_MINUTE} requests a minute per user; recent window {recent_days()} days; "
         f"load average {load_average()}"
     )
-    per_hour = 0.0
+    per_hour = attendance_per_hour = 0.0
     for kind, func in CYCLES:
         say(f"One {kind} cycle of {world.workspace.name}...")
         started = time.monotonic()
@@ -203,6 +211,8 @@ def bench_steady(world: World, *, rate, window, say):
         ratio = made / planned if planned else float("inf")
         hourly = runs_per_hour(func)
         per_hour += made * hourly
+        dates, attendance_made = attendance_share(result.plan)
+        attendance_per_hour += attendance_made * hourly
         table.add(f"{kind}: requests planned / made", f"{planned} / {made}")
         table.add(
             f"{kind}: made / planned", f"{ratio:.3f}", f"<= {MADE_PER_PLANNED}", ratio <= MADE_PER_PLANNED
@@ -211,7 +221,9 @@ def bench_steady(world: World, *, rate, window, say):
         table.add(f"{kind}: steps failed", len(result.errors), "0", not result.errors)
         table.add(f"{kind}: wall seconds", f"{wall:.1f}")
         table.add(f"{kind}: runs an hour", f"{hourly:g}")
+        table.add(f"{kind}: of which attendance (dates)", f"{attendance_made} ({dates})")
     budget_per_hour = WEBWORK_BUDGET_PER_MINUTE * 60
     table.add("requests an hour, default schedule", f"{per_hour:,.0f}")
     table.add("share of the per-minute budget", f"{per_hour / budget_per_hour:.1%}")
+    table.add("of which attendance, requests an hour", f"{attendance_per_hour:,.0f}")
     return table
