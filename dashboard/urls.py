@@ -5,6 +5,7 @@ from dashboard.views import contracts as contract_views
 from dashboard.views import expenses as expense_views
 from dashboard.views import people as people_views
 from dashboard.views import projects as project_views
+from dashboard.views import reports as hours_views
 from dashboard.views import viewers as viewer_views
 
 app_name = "dashboard"
@@ -106,6 +107,20 @@ urlpatterns = [
         "w/<int:workspace_id>/expenses/<str:webwork_id>/delete/",
         expense_views.expense_delete_view,
         name="expense_delete",
+    ),
+    path("w/<int:workspace_id>/reports/", hours_views.reports, name="reports"),
+    path("w/<int:workspace_id>/reports/hours.csv", hours_views.reports_csv, name="reports_csv"),
+    path("w/<int:workspace_id>/reports/saved/", hours_views.report_save, name="report_save"),
+    path("w/<int:workspace_id>/reports/saved/<int:saved_id>/", hours_views.report_saved, name="report_saved"),
+    path(
+        "w/<int:workspace_id>/reports/saved/<int:saved_id>/rename/",
+        hours_views.report_saved_rename,
+        name="report_saved_rename",
+    ),
+    path(
+        "w/<int:workspace_id>/reports/saved/<int:saved_id>/delete/",
+        hours_views.report_saved_delete,
+        name="report_saved_delete",
     ),
     path("w/<int:workspace_id>/audit/", audit.audit_trail, name="audit"),
     path("w/<int:workspace_id>/audit/export.csv", audit.audit_trail_csv, name="audit_csv"),

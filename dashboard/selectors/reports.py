@@ -38,6 +38,7 @@ from django.db.models.functions import Concat, Lower, TruncMonth, TruncWeek
 from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 
+from dashboard.models import SavedReport
 from integrations.models import Contract, Member, Project, RunningTracker, Task, TimeEntry
 
 # --- Periods -------------------------------------------------------------------------------------
@@ -275,6 +276,11 @@ class ReportFilters:
         return "; ".join(parts)
 
     @property
+    def grouping_words(self):
+        """`member, then by project`."""
+        return ", then by ".join(GROUPING_LABELS[key].lower() for key in self.grouping)
+
+    @property
     def narrowed(self):
         """Whether some of the period's time is left out by a filter."""
         return bool(self.members or self.projects or self.tasks or self.contracts)
@@ -439,9 +445,7 @@ def label_of(key, row, period=None) -> Label:
         return Label(values, text, text)
     if key == "task":
         webwork_id, title, project = values
-        if not webwork_id:
-            return Label(values, "No task", "No task")
-        text = title or f"Task {webwork_id}"
+        text = (title or f"Task {webwork_id}") if webwork_id else "No task"
         text = f"{text} ({project})" if project else text
         return Label(values, text, text)
     day = _as_date(values[0])
@@ -466,6 +470,7 @@ class HoursRow:
     second: Label | None = None
     minutes: int = 0
     amounts: dict = field(default_factory=dict)
+    cells: list = field(default_factory=list)  # the amounts in the table's columns (the page sets them)
 
     def add(self, minutes, currency=None, amount=None):
         self.minutes += minutes
@@ -678,6 +683,11 @@ class HoursChart:
             words = {"member": "members", "project": "projects", "task": "tasks"}.get(self.stack, "")
             series.append((f"{len(rest)} other {words}".strip(), others))
         return {
+            "period": {
+                "key": self.period.key,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+            },
             "unit": self.unit,
             "stacked_by": GROUPING_LABELS.get(self.stack, ""),
             "labels": [_bucket_words(self.unit, bucket, self.period) for bucket in self.buckets],
@@ -712,6 +722,15 @@ class HoursPage:
         return self.row_count > len(self.rows)
 
     @property
+    def total_amounts(self):
+        """[(currency, amount)] of the grand total, in the table's order, where something was earned."""
+        return [
+            (currency, amount)
+            for currency, amount in zip(self.report.currencies, self.total.cells, strict=False)
+            if amount is not None
+        ]
+
+    @property
     def empty(self):
         return not self.total.minutes and not self.row_count
 
@@ -723,6 +742,7 @@ def hours_page_for_workspace(*, workspace, filters: ReportFilters, sees_rates=Fa
     chart = HoursChart(filters)
     shown, count, total = [], 0, None
     for row in report.rows(_observed(report.raw_rows(), chart)):
+        row.cells = row.amounts_in(report.currencies)
         if row.kind == "total":
             total = row
             continue
@@ -778,3 +798,20 @@ def report_choices_for_workspace(*, workspace, filters: ReportFilters | None = N
             for webwork_id, first, last, project in contracts
         ],
     )
+
+
+# --- Saved reports ------------------------------------------------------------------------------
+
+
+def saved_reports_for_workspace(*, workspace):
+    """The workspace's saved reports by name, with who saved them: one query."""
+    return list(
+        SavedReport.objects.filter(workspace=workspace)
+        .select_related("created_by")
+        .order_by(Lower("name"), "pk")
+    )
+
+
+def saved_report_for_workspace(*, workspace, saved_id):
+    """The saved report `saved_id` of `workspace` (SavedReport.DoesNotExist for another's)."""
+    return SavedReport.objects.select_related("created_by", "workspace").get(workspace=workspace, pk=saved_id)

@@ -1,0 +1,285 @@
+"""Reports: the Hours report (the Reports section's landing page), its CSV, and saved reports.
+
+`dashboard:reports` shows tracked time over a period (this week, last week, this month, last
+month or custom days), filtered by members, projects, tasks and contracts, grouped by one or two
+of member, project, task, day, week and month, with subtotals, a grand total, amounts per currency
+for a manager who may see rates, and a chart of the same numbers. The filters are a GET form;
+htmx swaps only the report (`hours-report` partial) and pushes the URL. `dashboard:reports_csv`
+is exactly the table (same query string), streamed.
+
+A saved report keeps the query string under a name, for every manager of the workspace
+(`dashboard:report_saved` opens it, reading a relative period such as "last week" on the day it
+is opened). Saving, renaming and deleting (after saying what it does) are plain POST forms that
+go back with a message. A saved report of another workspace answers 404.
+"""
+
+import csv
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from dashboard.frame import page_context, report_tabs
+from dashboard.models import SavedReport
+from dashboard.permissions import workspace_view
+from dashboard.saved_reports import (
+    SavedReportError,
+    saved_report_create,
+    saved_report_delete,
+    saved_report_rename,
+)
+from dashboard.selectors.contracts import manager_sees_rates
+from dashboard.selectors.reports import (
+    GROUPINGS,
+    PERIODS,
+    ReportFilters,
+    hours_page_for_workspace,
+    hours_report_for_workspace,
+    report_choices_for_workspace,
+    saved_report_for_workspace,
+    saved_reports_for_workspace,
+    trackers_running_for_workspace,
+)
+from dashboard.views.overview import partial_response
+
+TEMPLATE = "dashboard/reports/hours.html"
+SAVED_TEMPLATE = "dashboard/reports/saved.html"
+RESOURCES = ("time_entries", "members", "projects", "tasks", "contracts")
+# Which page opens a saved report of each kind (the Hours report is rendered in place).
+REPORT_URL_NAMES = {"hours": "dashboard:reports"}
+
+
+class SavedReportForm(forms.Form):
+    name = forms.CharField(
+        max_length=SavedReport._meta.get_field("name").max_length,
+        label="Name",
+        error_messages={"required": "Give the report a name."},
+    )
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+def _htmx(request):
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _hours_url(workspace):
+    return reverse("dashboard:reports", kwargs={"workspace_id": workspace.webwork_id})
+
+
+def _hours_context(request, workspace, query, *, saved=None):
+    filters = ReportFilters.from_query(query, workspace=workspace)
+    sees_rates = manager_sees_rates(workspace=workspace, user=request.user)
+    hours = hours_page_for_workspace(workspace=workspace, filters=filters, sees_rates=sees_rates)
+    return {
+        "workspace": workspace,
+        "filters": filters,
+        "hours": hours,
+        "sees_rates": sees_rates,
+        "saved": saved,
+        "hours_url": _hours_url(workspace),
+        "today": workspace.today(),
+        "running": trackers_running_for_workspace(workspace=workspace)
+        if filters.period.start <= workspace.today() <= filters.period.end
+        else 0,
+    }
+
+
+def _hours_response(request, workspace, query, *, saved=None, save_form=None, status=200):
+    context = _hours_context(request, workspace, query, saved=saved)
+    if _htmx(request) and save_form is None:
+        return partial_response(request, f"{TEMPLATE}#hours-report", context)
+    context.update(page_context(request, workspace, section="reports", resources=RESOURCES))
+    filters = context["filters"]
+    context.update(
+        report_tabs=report_tabs(workspace, "dashboard:reports"),
+        choices=report_choices_for_workspace(workspace=workspace, filters=filters),
+        periods=PERIODS,
+        groupings=GROUPINGS,
+        saved_reports=saved_reports_for_workspace(workspace=workspace),
+        save_form=save_form or SavedReportForm(initial={"query": filters.query_string}),
+    )
+    response = partial_response(request, TEMPLATE, context)
+    response.status_code = status
+    return response
+
+
+@workspace_view
+def reports(request, workspace):
+    """The Hours report of the query string's period, filters and grouping; htmx gets the report."""
+    return _hours_response(request, workspace, request.GET)
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _money(value):
+    return "" if value is None else f"{value:.2f}"
+
+
+def hours_csv_rows(report, *, zone_name):
+    """The CSV's lines (lists of cells) of an HoursReport: the header, every table row, the total,
+    then what the numbers are (period, time zone, filters). Reads the rows as they stream."""
+    filters = report.filters
+    header = []
+    for dimension in report.dimensions:
+        if dimension.key == "day":
+            header.append(f"Day ({zone_name})")
+        elif dimension.key == "week":
+            header.append(f"Week from (Monday, {zone_name})")
+        elif dimension.key == "month":
+            header.append(f"Month ({zone_name})")
+        else:
+            header.append(dimension.label)
+    header += ["Hours", "Minutes"]
+    header += [f"Amount ({currency})" if currency else "Amount" for currency in report.currencies]
+    yield header
+    width = len(report.dimensions)
+    for row in report.rows(stream=True):
+        if row.kind == "total":
+            labels = ["Total"] + [""] * (width - 1)
+        elif row.kind == "subtotal":
+            labels = [row.first.csv, "Subtotal"]
+        else:
+            labels = [row.first.csv] + ([row.second.csv] if row.second is not None else [])
+        yield [
+            *labels,
+            f"{row.hours}",
+            row.minutes,
+            *(_money(value) for value in row.amounts_in(report.currencies)),
+        ]
+    yield []
+    period = filters.period
+    yield ["Period", f"{period.start.isoformat()} to {period.end.isoformat()} ({period.label.lower()})"]
+    yield ["Time zone", f"{zone_name}: days, weeks and months are this time zone's calendar days"]
+    yield ["Filters", filters.words() or "None: all tracked time"]
+    yield ["Counted", "Ended time entries; a running tracker counts once it stops"]
+
+
+@workspace_view
+def reports_csv(request, workspace):
+    """The Hours report of the query string as CSV: exactly the page's table, streamed (the rows
+    are read from the database as they are written), decimal hours, the time zone stated."""
+    filters = ReportFilters.from_query(request.GET, workspace=workspace)
+    sees_rates = manager_sees_rates(workspace=workspace, user=request.user)
+    report = hours_report_for_workspace(workspace=workspace, filters=filters, sees_rates=sees_rates)
+    writer = csv.writer(_Echo())
+    lines = (writer.writerow(line) for line in hours_csv_rows(report, zone_name=workspace.zone.key))
+    period = filters.period
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    name = f"hours-{workspace.webwork_id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- Saved reports ------------------------------------------------------------------------------
+
+
+def _saved_or_404(workspace, saved_id):
+    try:
+        return saved_report_for_workspace(workspace=workspace, saved_id=saved_id)
+    except SavedReport.DoesNotExist:
+        raise Http404("No such saved report.") from None
+
+
+def _saved_url(saved):
+    return reverse(
+        "dashboard:report_saved", kwargs={"workspace_id": saved.workspace.webwork_id, "saved_id": saved.pk}
+    )
+
+
+def _add_errors(form, error):
+    for name, problems in error.field_errors.items():
+        for problem in problems:
+            form.add_error(name if name in form.fields else None, problem)
+    if not error.field_errors:
+        form.add_error(None, error.message)
+
+
+@workspace_view(methods=("POST",))
+def report_save(request, workspace):
+    """Keep the report's filters (the form's `query`, read again so only this workspace's ids and
+    relative periods are kept) under a name; then open the saved report."""
+    form = SavedReportForm(request.POST)
+    query = QueryDict(request.POST.get("query", ""))
+    if form.is_valid():
+        filters = ReportFilters.from_query(query, workspace=workspace)
+        try:
+            saved = saved_report_create(
+                workspace=workspace,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                query=filters.query_string,
+            )
+        except SavedReportError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Saved “{saved.name}”. Every manager of {workspace.name} can open it.")
+            return redirect(_saved_url(saved))
+    return _hours_response(request, workspace, query, save_form=form, status=400)
+
+
+@workspace_view
+def report_saved(request, workspace, saved_id):
+    """A saved report, opened with its filters; a relative period is read on today's date."""
+    saved = _saved_or_404(workspace, saved_id)
+    url_name = REPORT_URL_NAMES.get(saved.report)
+    if url_name is None:
+        raise Http404("No such report.")
+    if saved.report != "hours":
+        url = reverse(url_name, kwargs={"workspace_id": workspace.webwork_id})
+        return redirect(f"{url}?{saved.query}" if saved.query else url)
+    return _hours_response(request, workspace, QueryDict(saved.query), saved=saved)
+
+
+def _saved_page(request, workspace, saved, *, mode, form=None, status=200):
+    context = page_context(request, workspace, section="reports", resources=())
+    context.update(
+        report_tabs=report_tabs(workspace, "dashboard:reports"),
+        saved=saved,
+        mode=mode,
+        form=form,
+        saved_url=_saved_url(saved),
+    )
+    return render(request, SAVED_TEMPLATE, context, status=status)
+
+
+@workspace_view(methods=("GET", "HEAD", "POST"))
+def report_saved_rename(request, workspace, saved_id):
+    """Rename a saved report: a form (GET), then the report with a message (POST)."""
+    saved = _saved_or_404(workspace, saved_id)
+    if request.method != "POST":
+        return _saved_page(
+            request, workspace, saved, mode="rename", form=SavedReportForm(initial={"name": saved.name})
+        )
+    form = SavedReportForm(request.POST)
+    if form.is_valid():
+        old = saved.name
+        try:
+            saved_report_rename(saved_report=saved, name=form.cleaned_data["name"])
+        except SavedReportError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Renamed “{old}” to “{saved.name}”.")
+            return redirect(_saved_url(saved))
+    return _saved_page(request, workspace, saved, mode="rename", form=form, status=400)
+
+
+@workspace_view(methods=("GET", "HEAD", "POST"))
+def report_saved_delete(request, workspace, saved_id):
+    """Delete a saved report: a page saying what it does (GET), then the Hours report (POST)."""
+    saved = _saved_or_404(workspace, saved_id)
+    if request.method != "POST":
+        return _saved_page(request, workspace, saved, mode="delete")
+    name = saved.name
+    saved_report_delete(saved_report=saved)
+    messages.success(
+        request, f"Deleted the saved report “{name}”. The time it showed is still in every report."
+    )
+    return redirect(_hours_url(workspace))
