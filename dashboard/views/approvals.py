@@ -22,11 +22,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from dashboard import selectors
-from dashboard.frame import page_context
 from dashboard.permissions import require_workspace_post, workspace_view
 from dashboard.selectors import approvals as inbox
 from dashboard.views.overview import partial_response
+from dashboard.views.pages import framed, trigger, wants_partial
 from integrations.models import BulkDecision
 from integrations.services import (
     ServiceError,
@@ -155,9 +154,7 @@ def render_in_zone(request, workspace, template, context):
 
 def changed(response):
     """Tell the page that the queues and the mirror changed (tab counts, freshness line)."""
-    trigger_client_event(response, "approvals-changed", {})
-    trigger_client_event(response, "mirror-changed", {})
-    return response
+    return trigger(response, "approvals-changed", "mirror-changed")
 
 
 # --- The inbox ----------------------------------------------------------------------------------
@@ -215,10 +212,9 @@ def approvals(request, workspace):
     """The inbox. htmx (a tab, a filter, a page) gets the inbox partial; the page around it shows
     the bulk decisions under way and the reject dialog."""
     context = inbox_context(request, workspace)
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         return render_in_zone(request, workspace, f"{TEMPLATE}#inbox", context)
-    context.update(page_context(request, workspace, section="approvals", resources=FRESHNESS_RESOURCES))
-    context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
+    framed(request, workspace, context, section="approvals", resources=FRESHNESS_RESOURCES)
     context["bulks"] = inbox.bulk_decisions_showing_for_workspace(workspace=workspace)
     return render_in_zone(request, workspace, TEMPLATE, context)
 
@@ -226,7 +222,7 @@ def approvals(request, workspace):
 @workspace_view
 def approval_tabs(request, workspace):
     """The tabs with their waiting counts (asked for again on `approvals-changed`)."""
-    if not (request.htmx and not request.htmx.history_restore_request):
+    if not wants_partial(request):
         page = reverse("dashboard:approvals", kwargs={"workspace_id": workspace.webwork_id})
         return redirect(f"{page}?{request.GET.urlencode()}")
     kind, _form, filters, _page = read_filters(request.GET)
@@ -281,8 +277,7 @@ def item_page(request, workspace, kind, item, *, mode="item", reason="", errors=
         "standalone": True,
         "standalone_hide_actions": mode == "reject",
     }
-    context.update(page_context(request, workspace, section="approvals", resources=FRESHNESS_RESOURCES))
-    context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
+    framed(request, workspace, context, section="approvals", resources=FRESHNESS_RESOURCES)
     return render_in_zone(request, workspace, ITEM_TEMPLATE, context)
 
 
@@ -291,7 +286,7 @@ def approval_item(request, workspace, kind, webwork_id):
     """One item: its row (htmx) or its own page with its history."""
     kind = kind_or_404(kind)
     item = item_or_404(workspace, kind, webwork_id)
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         return row_response(request, workspace, kind, item)
     return item_page(request, workspace, kind, item)
 
@@ -301,7 +296,7 @@ def approval_history(request, workspace, kind, webwork_id):
     """The item's audit trail: the history disclosure's content (htmx), or the item's page."""
     kind = kind_or_404(kind)
     item = item_or_404(workspace, kind, webwork_id)
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         context = {
             "workspace": workspace,
             "kind": kind,
@@ -427,8 +422,7 @@ def approval_bulk_start(request, workspace):
             "next": safe_next(request, workspace),
             "errors": [REASON_REQUIRED] if "reason" in request.POST else [],
         }
-        context.update(page_context(request, workspace, section="approvals", resources=FRESHNESS_RESOURCES))
-        context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
+        framed(request, workspace, context, section="approvals", resources=FRESHNESS_RESOURCES)
         return render_in_zone(request, workspace, BULK_REJECT_TEMPLATE, context)
     try:
         bulk = bulk_decision_start(
@@ -460,7 +454,7 @@ def approval_bulk(request, workspace, bulk_pk):
         progress = inbox.bulk_decision_for_workspace(workspace=workspace, pk=bulk_pk)
     except BulkDecision.DoesNotExist:
         raise Http404("No such bulk decision.") from None
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         shown = [value for value in request.GET.get("rows", "").split(",") if value][: inbox.PER_PAGE]
         landed = []
         if progress.kind is not None and shown:
@@ -478,6 +472,5 @@ def approval_bulk(request, workspace, bulk_pk):
             response.status_code = 286  # htmx: stop polling
         return changed(response) if landed or progress.done else response
     context = {"workspace": workspace, "progress": progress, "standalone": True}
-    context.update(page_context(request, workspace, section="approvals", resources=FRESHNESS_RESOURCES))
-    context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
+    framed(request, workspace, context, section="approvals", resources=FRESHNESS_RESOURCES)
     return render_in_zone(request, workspace, BULK_TEMPLATE, context)

@@ -17,6 +17,7 @@ from dashboard.selectors.audit import (
 )
 from dashboard.templatetags.clockroom import user_name
 from dashboard.views.overview import partial_response
+from dashboard.views.pages import wants_partial
 
 CSV_COLUMNS = (
     "When ({zone})",
@@ -42,7 +43,7 @@ def audit_trail(request, workspace):
         event.words = audit_object_words(event)
         event.verb = action_words(event.action)[0]
     context = {"workspace": workspace, "filters": filters, "events": events, "query": filters.as_query()}
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         return partial_response(request, "dashboard/audit/trail.html#audit-list", context)
     context.update(page_context(request, workspace, section="audit"))
     context["choices"] = audit_choices_for_workspace(workspace=workspace)

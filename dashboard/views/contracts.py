@@ -16,11 +16,8 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django_htmx.http import trigger_client_event
 
-from dashboard import selectors
 from dashboard.forms import ContractForm, add_service_error
-from dashboard.frame import page_context
 from dashboard.permissions import require_workspace_post, workspace_view
 from dashboard.selectors.contracts import (
     GROUPS,
@@ -40,6 +37,7 @@ from dashboard.selectors.contracts import (
     manager_sees_rates,
 )
 from dashboard.views.overview import partial_response
+from dashboard.views.pages import back_with_message, framed, trigger, wants_partial
 from integrations.models import Contract
 from integrations.services import (
     ServiceError,
@@ -57,14 +55,8 @@ FORM_TEMPLATE = "dashboard/contracts/form.html"
 DELETE_TEMPLATE = "dashboard/contracts/delete.html"
 
 
-def _htmx(request):
-    return bool(request.htmx and not request.htmx.history_restore_request)
-
-
 def _framed(request, workspace, context):
-    context.update(page_context(request, workspace, section="contracts", resources=FRESHNESS_RESOURCES))
-    context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
-    return context
+    return framed(request, workspace, context, section="contracts", resources=FRESHNESS_RESOURCES)
 
 
 def _contract_or_404(workspace, webwork_id):
@@ -126,7 +118,7 @@ def contracts(request, workspace):
         "here": request.get_full_path(),
         "idle_days": IDLE_DAYS,
     }
-    if _htmx(request):
+    if wants_partial(request):
         return partial_response(request, f"{LIST_TEMPLATE}#contract-list", context)
     context.update(
         choices=contract_filter_choices(workspace=workspace),
@@ -153,7 +145,7 @@ def contract_detail(request, workspace, webwork_id):
         sees_rates=sees_rates,
     )
     context = {"workspace": workspace, "contract": contract, "history": history, "sees_rates": sees_rates}
-    if _htmx(request):
+    if wants_partial(request):
         return partial_response(request, f"{CONTRACT_TEMPLATE}#contract-history", context)
     today = workspace.today()
     weeks = contract_weeks_for_workspace(workspace=workspace, contract=contract, today=today)
@@ -248,7 +240,7 @@ def _status_change(request, workspace, webwork_id, act, done):
         act(workspace=workspace, actor=request.user, contract=contract)
     except ServiceError as exc:
         refusal = exc.message
-    if _htmx(request):
+    if wants_partial(request):
         contract = _contract_or_404(workspace, webwork_id)
         context = {
             "workspace": workspace,
@@ -259,15 +251,10 @@ def _status_change(request, workspace, webwork_id, act, done):
             "idle_days": IDLE_DAYS,
         }
         response = partial_response(request, f"{LIST_TEMPLATE}#contract-row", context)
-        if not refusal:
-            trigger_client_event(response, "contracts-changed", {})
-            trigger_client_event(response, "mirror-changed", {})
-        return response
-    if refusal:
-        messages.error(request, refusal)
-    else:
-        messages.success(request, f"The contract of {_named(contract)} is {done} now.")
-    return redirect(_safe_next(request, _contract_url(workspace, contract)))
+        return response if refusal else trigger(response, "contracts-changed", "mirror-changed")
+    back = _safe_next(request, _contract_url(workspace, contract))
+    said = f"The contract of {_named(contract)} is {done} now."
+    return back_with_message(request, back, done=said, refusal=refusal)
 
 
 @require_workspace_post

@@ -22,11 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
-from django_htmx.http import trigger_client_event
 
-from dashboard import selectors
 from dashboard.forms import ExpenseForm, add_service_error
-from dashboard.frame import page_context
 from dashboard.permissions import workspace_view
 from dashboard.selectors.expenses import (
     ExpenseFilters,
@@ -39,6 +36,7 @@ from dashboard.selectors.expenses import (
     expenses_for_workspace,
 )
 from dashboard.views.overview import partial_response
+from dashboard.views.pages import back_with_message, framed, trigger, wants_partial
 from integrations.models import Expense, Member, WorkspaceAccess
 from integrations.services import ServiceError, expense_create, expense_delete, expense_update
 
@@ -62,24 +60,16 @@ CSV_COLUMNS = (
 )
 
 
-def _htmx(request):
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _list_url(workspace):
     return reverse("dashboard:expenses", kwargs={"workspace_id": workspace.webwork_id})
 
 
 def _frame(request, workspace, context):
-    context.update(page_context(request, workspace, section="expenses", resources=RESOURCES))
-    context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
-    return context
+    return framed(request, workspace, context, section="expenses", resources=RESOURCES)
 
 
 def _changed(response, *events):
-    for event in ("expenses-changed", "mirror-changed", *events):
-        trigger_client_event(response, event, {})
-    return response
+    return trigger(response, "expenses-changed", "mirror-changed", *events)
 
 
 def _expense_or_404(workspace, webwork_id, currency=None):
@@ -152,12 +142,12 @@ def expenses(request, workspace):
         "totals": expense_totals_for_workspace(workspace=workspace, filters=filters, currency=currency),
         "list_url": _list_url(workspace),
     }
-    if _htmx(request) and request.GET.get("part") == "totals":
+    if wants_partial(request) and request.GET.get("part") == "totals":
         return partial_response(request, f"{TEMPLATE}#expense-totals", context)
     context["page_obj"] = expense_page_for_workspace(
         workspace=workspace, filters=filters, page=request.GET.get("page") or 1, currency=currency
     )
-    if _htmx(request):
+    if wants_partial(request):
         return partial_response(request, f"{TEMPLATE}#expense-list", context)
     context.update(
         choices=expense_choices_for_workspace(workspace=workspace, currency=currency),
@@ -180,7 +170,7 @@ def expense_add(request, workspace):
             add_service_error(form, exc)
         else:
             added = _expense_or_404(workspace, added.webwork_id)
-            if not _htmx(request):
+            if not wants_partial(request):
                 messages.success(request, f"Recorded {_words(added)}.")
                 return redirect(_list_url(workspace))
             form = _add_form(request, workspace)
@@ -190,7 +180,7 @@ def expense_add(request, workspace):
         "added": added,
         "default_currency": expense_default_currency(workspace=workspace),
     }
-    if _htmx(request):
+    if wants_partial(request):
         response = partial_response(request, f"{TEMPLATE}#add-form", context)
         return _changed(response, "expense-added") if added is not None else response
     context["mode"] = "add"
@@ -235,7 +225,7 @@ def _expense_page(request, workspace, expense, *, mode, form=None, refusal=""):
 def expense(request, workspace, webwork_id):
     """One expense: its row (htmx, e.g. a form's "Cancel"), or the page to change it."""
     found = _expense_or_404(workspace, webwork_id)
-    if _htmx(request):
+    if wants_partial(request):
         return _row_response(request, workspace, found)
     return _expense_page(request, workspace, found, mode="edit", form=_edit_form(workspace, found))
 
@@ -254,11 +244,11 @@ def expense_edit(request, workspace, webwork_id):
         else:
             found = _expense_or_404(workspace, webwork_id)
             done = f"Saved {_words(found)}."
-            if _htmx(request):
+            if wants_partial(request):
                 return _changed(_row_response(request, workspace, found, note=done))
             messages.success(request, done)
             return redirect(_list_url(workspace))
-    if _htmx(request):
+    if wants_partial(request):
         return _row_response(request, workspace, found, mode="edit", form=form)
     return _expense_page(request, workspace, found, mode="edit", form=form)
 
@@ -269,23 +259,21 @@ def expense_delete_view(request, workspace, webwork_id):
     delete the expense at WebWork (the mirror keeps it, marked removed, for the audit trail)."""
     found = _expense_or_404(workspace, webwork_id)
     if request.method != "POST":
-        if _htmx(request):
+        if wants_partial(request):
             return _row_response(request, workspace, found, mode="delete")
         return _expense_page(request, workspace, found, mode="delete")
     try:
         expense_delete(workspace=workspace, actor=request.user, expense=found)
     except ServiceError as exc:
-        if _htmx(request):
+        if wants_partial(request):
             return _row_response(
                 request, workspace, _expense_or_404(workspace, webwork_id), refusal=exc.message
             )
-        messages.error(request, exc.message)
-        return redirect(_list_url(workspace))
+        return back_with_message(request, _list_url(workspace), refusal=exc.message)
     done = f"Deleted {_words(found)}. The audit trail keeps a record of it."
-    if _htmx(request):
+    if wants_partial(request):
         return _changed(_row_response(request, workspace, found, mode="deleted", note=done))
-    messages.success(request, done)
-    return redirect(_list_url(workspace))
+    return back_with_message(request, _list_url(workspace), done=done)
 
 
 # --- CSV ------------------------------------------------------------------------------------------

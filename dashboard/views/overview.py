@@ -5,9 +5,9 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from dashboard import selectors
-from dashboard.frame import page_context
 from dashboard.permissions import workspace_view
 from dashboard.selectors.overview import home_workspaces_for_user, overview_for_workspace
+from dashboard.views.pages import framed, wants_partial
 
 # What the overview shows, for its freshness line.
 OVERVIEW_RESOURCES = ("running_trackers", "time_entries", "timesheets", "time_requests", "leave_requests")
@@ -27,7 +27,7 @@ def home(request):
     context["first_syncs"] = any(
         _first_sync_running(access.workspace) for access in context["manageable"]
     )
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         return partial_response(request, "dashboard/overview/home.html#workspace-list", context)
     context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
     return partial_response(request, "dashboard/overview/home.html", context)
@@ -50,7 +50,7 @@ def workspace_home(request, workspace):
     Its parts refresh by themselves: an htmx request names the part in `?part=` (the sync card
     is the default, as it always was) and gets only that partial.
     """
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         part = request.GET.get("part", "sync-status")
         if part not in OVERVIEW_PARTS:
             part = "sync-status"
@@ -58,13 +58,13 @@ def workspace_home(request, workspace):
             return sync_status_response(request, sync_status_context(workspace))
         context = {"workspace": workspace, "overview": overview_for_workspace(workspace=workspace)}
         return partial_response(request, f"dashboard/overview/workspace.html#{part}", context)
-    context = page_context(request, workspace, section="overview", resources=OVERVIEW_RESOURCES)
-    context.update(sync_status_context(workspace))
+    context = framed(
+        request, workspace, sync_status_context(workspace), section="overview", resources=OVERVIEW_RESOURCES
+    )
     connection = selectors.sync_connection_for_workspace(workspace=workspace)
     context.update(
         overview=overview_for_workspace(workspace=workspace),
         sync_connection=connection,
-        reconnect=selectors.connections_needing_sign_in_for_user(request.user),
         sync_banner=connection.needs_attention_of_others(request.user),
     )
     return partial_response(request, "dashboard/overview/workspace.html", context)

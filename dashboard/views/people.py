@@ -11,13 +11,11 @@ Members are named by their WebWork id and looked up within the URL's workspace: 
 workspace's id answers 404.
 """
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect
 
 from dashboard.forms import MemberInviteForm, MemberRoleForm, add_service_error
 from dashboard.frame import page_context
@@ -31,6 +29,7 @@ from dashboard.selectors.people import (
     person_for_workspace,
 )
 from dashboard.views.overview import partial_response
+from dashboard.views.pages import push_clean_url, trigger, wants_partial
 from integrations.models import Member
 from integrations.services import ServiceError, member_invite, member_update
 
@@ -39,10 +38,6 @@ PERSON_TEMPLATE = "dashboard/people/person.html"
 INVITE_TEMPLATE = "dashboard/people/invite.html"
 LIST_RESOURCES = ("members", "contracts", "time_entries", "timesheets", "time_requests", "leave_requests")
 PERSON_RESOURCES = (*LIST_RESOURCES, "leave_balances", "expenses")
-
-
-def _htmx(request):
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 @workspace_view
@@ -60,22 +55,12 @@ def people(request, workspace):
         "query": filters.as_query(),
         "week_start": workspace.week_start(workspace.today()),
     }
-    if _htmx(request):
+    if wants_partial(request):
         response = partial_response(request, f"{LIST_TEMPLATE}#people-list", context)
         return push_clean_url(response, request, filters.as_query(), members)
     context.update(page_context(request, workspace, section="people", resources=LIST_RESOURCES))
     context.update(roles=ROLES, statuses=STATUSES.items())
     return partial_response(request, LIST_TEMPLATE, context)
-
-
-def push_clean_url(response, request, query, page):
-    """The address bar after a filter or a page link: only the filters in use (an empty select
-    is not `role=`), and the page when it is not the first."""
-    query = dict(query)
-    if page.number > 1:
-        query["page"] = page.number
-    response["HX-Push-Url"] = f"{request.path}?{urlencode(query)}" if query else request.path
-    return response
 
 
 def person_or_404(workspace, webwork_id):
@@ -113,7 +98,7 @@ def person_page(request, workspace, member, *, role_form=None, status=200):
 def person(request, workspace, webwork_id):
     """A member's page. htmx gets its summary (role, status, this week's figures)."""
     member = person_or_404(workspace, webwork_id)
-    if _htmx(request):
+    if wants_partial(request):
         context = {"workspace": workspace, "member": member, "statuses": STATUSES}
         return partial_response(request, f"{PERSON_TEMPLATE}#person-summary", context)
     return person_page(request, workspace, member)
@@ -128,7 +113,7 @@ def person_role(request, workspace, webwork_id):
     with a message, or shows the page again with the refusal on the field."""
     member = person_or_404(workspace, webwork_id)
     if request.method != "POST":
-        if _htmx(request):
+        if wants_partial(request):
             return role_form_response(request, workspace, member, role_form_for(member))
         return person_page(request, workspace, member)
     form = role_form_for(member, request.POST)
@@ -141,14 +126,12 @@ def person_role(request, workspace, webwork_id):
         else:
             member = person_or_404(workspace, webwork_id)
             done = f"{member} is now {with_article(member.role)} in {workspace.name}."
-            if _htmx(request):
+            if wants_partial(request):
                 response = role_form_response(request, workspace, member, role_form_for(member), done=done)
-                trigger_client_event(response, "member-changed", {})
-                trigger_client_event(response, "mirror-changed", {})
-                return response
+                return trigger(response, "member-changed", "mirror-changed")
             messages.success(request, done)
             return redirect(person_url(workspace, member))
-    if _htmx(request):
+    if wants_partial(request):
         return role_form_response(request, workspace, member, form)
     return person_page(request, workspace, member, role_form=form)
 
@@ -179,11 +162,11 @@ def people_invite(request, workspace):
                 "WebWork has emailed them the invitation.",
             )
             target = person_url(workspace, invited)
-            if _htmx(request):
+            if wants_partial(request):
                 return HttpResponseClientRedirect(target)
             return redirect(target)
     context = {"workspace": workspace, "form": form}
-    if _htmx(request):
+    if wants_partial(request):
         return partial_response(request, f"{INVITE_TEMPLATE}#invite-form", context)
     context.update(page_context(request, workspace, section="people", resources=("members",)))
     return partial_response(request, INVITE_TEMPLATE, context)

@@ -26,17 +26,13 @@ from dashboard.selectors.projects import (
     viewers_for_project,
 )
 from dashboard.views.overview import partial_response
-from dashboard.views.people import push_clean_url
+from dashboard.views.pages import push_clean_url, wants_partial
 from integrations.models import Project
 
 LIST_TEMPLATE = "dashboard/projects/list.html"
 PROJECT_TEMPLATE = "dashboard/projects/project.html"
 LIST_RESOURCES = ("projects", "contracts", "tasks", "time_entries")
 PROJECT_RESOURCES = (*LIST_RESOURCES, "project_viewers")
-
-
-def _htmx(request):
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 @workspace_view
@@ -55,7 +51,7 @@ def projects(request, workspace):
         "week_start": workspace.week_start(today),
         "month_start": today.replace(day=1),
     }
-    if _htmx(request):
+    if wants_partial(request):
         response = partial_response(request, f"{LIST_TEMPLATE}#project-list", context)
         return push_clean_url(response, request, filters.as_query(), found)
     context.update(page_context(request, workspace, section="projects", resources=LIST_RESOURCES))
@@ -82,7 +78,7 @@ def project(request, workspace, webwork_id):
         "task_query": filters.as_query(),
         "task_states": [(value, label) for value, (label, _) in TASK_STATES.items()],
     }
-    if _htmx(request):
+    if wants_partial(request):
         response = partial_response(request, f"{PROJECT_TEMPLATE}#project-tasks", context)
         return push_clean_url(response, request, filters.as_query(), tasks)
     context.update(page_context(request, workspace, section="projects", resources=PROJECT_RESOURCES))

@@ -7,6 +7,7 @@ from dashboard import selectors
 from dashboard.frame import page_context
 from dashboard.permissions import require_workspace_post, workspace_view
 from dashboard.views.overview import partial_response, sync_status_context, sync_status_response
+from dashboard.views.pages import framed, wants_partial
 from integrations.models import WorkspaceAccess
 from integrations.services.workspaces import workspace_connect, workspace_disconnect, workspace_sync_now
 
@@ -43,10 +44,9 @@ def sync_health(request, workspace):
         "overview": selectors.sync_overview_for_workspace(workspace=workspace),
         "delivery_window_hours": int(selectors.DELIVERY_WINDOW.total_seconds() // 3600),
     }
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_partial(request):
         return partial_response(request, "dashboard/sync/health.html#sync-runs", context)
-    context.update(page_context(request, workspace, section="sync", resources=HEALTH_RESOURCES))
-    context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
+    framed(request, workspace, context, section="sync", resources=HEALTH_RESOURCES)
     return partial_response(request, "dashboard/sync/health.html", context)
 
 

@@ -16,11 +16,8 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
-from django_htmx.http import trigger_client_event
 
-from dashboard import selectors
 from dashboard.forms import ViewerAddForm, ViewerProjectForm, add_service_error
-from dashboard.frame import page_context
 from dashboard.permissions import require_workspace_post, workspace_view
 from dashboard.selectors.viewers import (
     VISIBILITY_NOTE,
@@ -32,6 +29,7 @@ from dashboard.selectors.viewers import (
     viewer_row_for_workspace,
 )
 from dashboard.views.overview import partial_response
+from dashboard.views.pages import back_with_message, framed, trigger, wants_partial
 from integrations.models import ProjectViewer
 from integrations.services import (
     ServiceError,
@@ -49,24 +47,16 @@ RESOURCES = ("project_viewers", "projects")
 ADD_ID = "viewer-add-%s"
 
 
-def _htmx(request):
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _list_url(workspace):
     return reverse("dashboard:viewers", kwargs={"workspace_id": workspace.webwork_id})
 
 
 def _frame(request, workspace, context):
-    context.update(page_context(request, workspace, section="viewers", resources=RESOURCES))
-    context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)
-    return context
+    return framed(request, workspace, context, section="viewers", resources=RESOURCES)
 
 
 def _changed(response, *events):
-    for event in ("viewers-changed", "mirror-changed", *events):
-        trigger_client_event(response, event, {})
-    return response
+    return trigger(response, "viewers-changed", "mirror-changed", *events)
 
 
 def refusal_on(form, error, field):
@@ -112,11 +102,11 @@ def _list_context(request, workspace):
 def viewers(request, workspace):
     """Every viewer of the workspace with the projects they see. htmx (filters, pages, the list
     refreshing after an addition) gets the list partial; `?part=counts` the counts alone."""
-    if _htmx(request) and request.GET.get("part") == "counts":
+    if wants_partial(request) and request.GET.get("part") == "counts":
         context = {"workspace": workspace, "counts": viewer_counts_for_workspace(workspace=workspace)}
         return partial_response(request, f"{TEMPLATE}#viewer-counts", context)
     context = _list_context(request, workspace)
-    if _htmx(request):
+    if wants_partial(request):
         return partial_response(request, f"{TEMPLATE}#viewer-list", context)
     context.update(
         add_form=ViewerAddForm(auto_id=ADD_ID),
@@ -138,7 +128,7 @@ def viewer_add(request, workspace):
         except ServiceError as exc:
             refusal_on(form, exc, "email")
         else:
-            if not _htmx(request):
+            if not wants_partial(request):
                 messages.success(
                     request,
                     f"Added {added} as a project viewer; WebWork emailed them an invitation. "
@@ -147,7 +137,7 @@ def viewer_add(request, workspace):
                 return redirect(_list_url(workspace))
             form = ViewerAddForm(auto_id=ADD_ID)
     context = {"workspace": workspace, "add_form": form, "added": added}
-    if _htmx(request):
+    if wants_partial(request):
         response = partial_response(request, f"{TEMPLATE}#add-form", context)
         return _changed(response, "viewer-added") if added is not None else response
     context["mode"] = "add"
@@ -183,7 +173,7 @@ def _assign_form(workspace, row, data=None):
 def viewer(request, workspace, viewer_id):
     """One viewer: their row (htmx, e.g. a form's "Cancel") or their own page."""
     row = _row_or_404(workspace, viewer_id)
-    if _htmx(request):
+    if wants_partial(request):
         return _row_response(request, workspace, row)
     return _viewer_page(request, workspace, row, form=_assign_form(workspace, row) if row.is_active else None)
 
@@ -204,11 +194,11 @@ def viewer_assign(request, workspace, viewer_id):
         else:
             row = _row_or_404(workspace, viewer_id)
             done = f"{row.name} now sees {project.name}."
-            if _htmx(request):
+            if wants_partial(request):
                 return _changed(_row_response(request, workspace, row, note=done))
             messages.success(request, done)
             return redirect(_list_url(workspace))
-    if _htmx(request):
+    if wants_partial(request):
         return _row_response(request, workspace, row, mode="assign", assign_form=form)
     return _viewer_page(request, workspace, row, mode="assign", form=form)
 
@@ -240,7 +230,7 @@ def viewer_remove(request, workspace, viewer_id):
     POST: remove (archive) the viewer at WebWork."""
     row = _row_or_404(workspace, viewer_id)
     if request.method != "POST":
-        if _htmx(request):
+        if wants_partial(request):
             return _row_response(request, workspace, row, mode="remove")
         return _viewer_page(request, workspace, row, mode="remove")
     refusal = note = ""
@@ -273,13 +263,9 @@ def viewer_restore(request, workspace, viewer_id):
 def _answer(request, workspace, viewer_id, *, note, refusal):
     """After a change (or its refusal): the row as the mirror holds it now (htmx), or back to
     the list with a message."""
-    if _htmx(request):
+    if wants_partial(request):
         response = _row_response(
             request, workspace, _row_or_404(workspace, viewer_id), note=note, refusal=refusal
         )
         return response if refusal else _changed(response)
-    if refusal:
-        messages.error(request, refusal)
-    else:
-        messages.success(request, note)
-    return redirect(_list_url(workspace))
+    return back_with_message(request, _list_url(workspace), done=note, refusal=refusal)
