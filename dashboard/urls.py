@@ -5,6 +5,7 @@ from dashboard.views import contracts as contract_views
 from dashboard.views import expenses as expense_views
 from dashboard.views import people as people_views
 from dashboard.views import projects as project_views
+from dashboard.views import report_views as report_pages
 from dashboard.views import reports as hours_views
 from dashboard.views import viewers as viewer_views
 
@@ -107,6 +108,34 @@ urlpatterns = [
         "w/<int:workspace_id>/expenses/<str:webwork_id>/delete/",
         expense_views.expense_delete_view,
         name="expense_delete",
+    ),
+    path("w/<int:workspace_id>/reports/timeline/", report_pages.report_timeline, name="report_timeline"),
+    path(
+        "w/<int:workspace_id>/reports/timeline/entries/<str:webwork_id>/",
+        report_pages.report_timeline_entry,
+        name="report_timeline_entry",
+    ),
+    path("w/<int:workspace_id>/reports/activity/", report_pages.report_activity, name="report_activity"),
+    path(
+        "w/<int:workspace_id>/reports/activity/export.csv",
+        report_pages.report_activity_csv,
+        name="report_activity_csv",
+    ),
+    path("w/<int:workspace_id>/reports/tasks/", report_pages.report_tasks, name="report_tasks"),
+    path(
+        "w/<int:workspace_id>/reports/tasks/export.csv",
+        report_pages.report_tasks_csv,
+        name="report_tasks_csv",
+    ),
+    path(
+        "w/<int:workspace_id>/reports/descriptions/",
+        report_pages.report_descriptions,
+        name="report_descriptions",
+    ),
+    path(
+        "w/<int:workspace_id>/reports/descriptions/export.csv",
+        report_pages.report_descriptions_csv,
+        name="report_descriptions_csv",
     ),
     path("w/<int:workspace_id>/reports/", hours_views.reports, name="reports"),
     path("w/<int:workspace_id>/reports/hours.csv", hours_views.reports_csv, name="reports_csv"),
