@@ -68,6 +68,10 @@ PAGES = [
     ("Projects", "dashboard:projects", {}),
     ("Project viewers", "dashboard:viewers", {}),
     ("Expenses", "dashboard:expenses", {}),
+    ("Reports: timeline of today", "dashboard:report_timeline", {}),
+    ("Reports: activity last week", "dashboard:report_activity", {"period": "last_week", "below": "40"}),
+    ("Reports: tasks last week", "dashboard:report_tasks", {"period": "last_week"}),
+    ("Reports: descriptions last week", "dashboard:report_descriptions", {"period": "last_week"}),
 ]
 
 WARM_UP = 3
