@@ -5,6 +5,7 @@ from dashboard.views import contracts as contract_views
 from dashboard.views import expenses as expense_views
 from dashboard.views import people as people_views
 from dashboard.views import projects as project_views
+from dashboard.views import report_attendance as attendance_views
 from dashboard.views import report_views as report_pages
 from dashboard.views import reports as hours_views
 from dashboard.views import viewers as viewer_views
@@ -150,6 +151,21 @@ urlpatterns = [
         "w/<int:workspace_id>/reports/saved/<int:saved_id>/delete/",
         hours_views.report_saved_delete,
         name="report_saved_delete",
+    ),
+    path(
+        "w/<int:workspace_id>/reports/attendance/",
+        attendance_views.report_attendance,
+        name="report_attendance",
+    ),
+    path(
+        "w/<int:workspace_id>/reports/attendance/export.csv",
+        attendance_views.report_attendance_csv,
+        name="report_attendance_csv",
+    ),
+    path(
+        "w/<int:workspace_id>/reports/attendance/fetch/",
+        attendance_views.report_attendance_fetch,
+        name="report_attendance_fetch",
     ),
     path("w/<int:workspace_id>/audit/", audit.audit_trail, name="audit"),
     path("w/<int:workspace_id>/audit/export.csv", audit.audit_trail_csv, name="audit_csv"),

@@ -115,6 +115,29 @@ class TimeEntryFactory(MirrorFactory):
     method = "tracked"
 
 
+class DailyAttendanceFactory(MirrorFactory):
+    """A member's attendance on `date` (today by default) as WebWork reports it: present from 9:00
+    to 17:00 with a half-hour lunch, unless `statuses` says otherwise (set the flags to match)."""
+
+    class Meta:
+        model = models.DailyAttendance
+
+    member = factory.SubFactory(MemberFactory, workspace=factory.SelfAttribute("..workspace"))
+    user_webwork_id = _webwork_id_of("member")
+    date = factory.LazyFunction(timezone.localdate)
+    webwork_id = factory.LazyAttribute(lambda a: f"{a.user_webwork_id}:{a.date.isoformat()}")
+    statuses = factory.LazyFunction(lambda: ["Present"])
+    present = True
+    first_start = time(9)
+    last_end = time(17)
+    tracked_minutes = 450
+    expected_minutes = 480
+    late_minutes = 0
+    left_early_minutes = 0
+    break_minutes = 30
+    breaks = factory.LazyFunction(lambda: ["12:30 - 13:00"])
+
+
 class TimesheetFactory(MirrorFactory):
     """The member's timesheet of the week that holds `date_from` (this week by default)."""
 
