@@ -22,7 +22,8 @@
 
   function draw() {
     var data = island();
-    var canvas = document.getElementById("hours-chart");
+    // Found by its class: an id would make htmx copy the old canvas's style onto the new one.
+    var canvas = document.querySelector("#hours-report canvas.hours-chart-canvas");
     if (!data || !canvas || typeof window.Chart === "undefined") return;
     var existing = window.Chart.getChart(canvas);
     if (existing) existing.destroy();
