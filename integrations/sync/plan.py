@@ -21,11 +21,12 @@ syncs still owe. The recent window is what managers decide on and what changes l
 WebWork (an edited entry of last week, an approval, a deleted expense): the time entries of
 the last WEBWORK_RECENT_DAYS days, the timesheets of the open and last few weeks, leave
 balances, the attendance of recent dates, and the expenses, time requests and leaves of recent
-weeks, re-read by every incremental and recent sync. Attendance follows the same dates as the
-time entries (today and the WEBWORK_RECENT_DAYS before it) in the incremental and full syncs;
-the 15-minute recent sync reads only today's and yesterday's, where late arrivals and late
-edits show (the whole window every 15 minutes would cost a 150-member workspace 120 requests
-an hour more). Older dates are read when a manager asks for them (services/attendance.py).
+weeks, re-read by every incremental and recent sync. Attendance: the recent and incremental
+syncs read today's and yesterday's, where late arrivals and the day's edits show; the nightly
+full sync reads the same dates as the time entries (today and the WEBWORK_RECENT_DAYS before
+it), so a late edit of an older day shows the next morning. (The whole window every 15 minutes
+would cost a 150-member workspace 130 requests an hour more; hourly, 26 more.) Older dates are
+read when a manager asks for them (services/attendance.py).
 In the history, the complete lists (all timesheets, time requests, leaves, expenses) go first
 since they cost a request or two each, then the time entries older than the recent window, week
 by week backwards.
@@ -97,7 +98,7 @@ RECENT_TIMESHEET_WEEKS = 4  # the open week's timesheets and the 4 weeks before 
 RECENT_LIST_DAYS = 31  # expenses, time requests and leaves dated within the last 31 days...
 UPCOMING_LEAVE_DAYS = 90  # ...and leaves of the next 90 days
 MAX_HISTORY_DAYS = 365  # the daily timeline answers for the last year only
-ATTENDANCE_FRESH_DAYS = 2  # the recent sync's attendance: today and yesterday
+ATTENDANCE_FRESH_DAYS = 2  # the recent and incremental syncs' attendance: today and yesterday
 
 # The whole lists whose size a first sync asks for: resource -> endpoint.
 LIST_SIZES = "list_sizes"
@@ -337,7 +338,10 @@ def build_steps(workspace, scope, today, days, resource="", first=False, sizes=N
         if first and not resource:
             builder.list_sizes()
         builder.reference()
-        builder.recent_window(complete_lists_follow=scope == "full")
+        builder.recent_window(
+            complete_lists_follow=scope == "full",
+            attendance_days=None if scope == "full" else ATTENDANCE_FRESH_DAYS,
+        )
         builder.tasks()
         if scope == "full":
             builder.history(today - timedelta(days))

@@ -129,14 +129,14 @@ def test_bench_sync_prices_each_scheduled_cycle_and_the_hour(smoke_run):
 
 
 def test_bench_sync_says_what_attendance_costs(smoke_run):
-    """A week of history: attendance of today and the 7 days before in the first and hourly syncs,
-    today and yesterday every 15 minutes; one request a date (under 100 members)."""
+    """A week of history: attendance of today and the 7 days before in the first (full) sync, of
+    today and yesterday every 15 minutes and hourly; one request a date (under 100 members)."""
     out = smoke_run.stdout
     assert figure(out, "of the requests made: attendance (dates)")[0] == "8 (8)"
     assert figure(out, "recent: of which attendance (dates)")[0] == "2 (2)"
-    assert figure(out, "incremental: of which attendance (dates)")[0] == "8 (8)"
+    assert figure(out, "incremental: of which attendance (dates)")[0] == "2 (2)"
     assert figure(out, "queues: of which attendance (dates)")[0] == "0 (0)"
-    assert figure(out, "of which attendance, requests an hour")[0] == str(4 * 2 + 8)
+    assert figure(out, "of which attendance, requests an hour")[0] == str(4 * 2 + 2)
 
 
 def test_bench_counts_what_it_wrote(smoke_run):

@@ -207,7 +207,13 @@ def test_the_plan_prices_attendance_as_it_costs_two_requests_a_date_for_125_memb
 
     hourly = plan_build(ctx.workspace, "incremental", today=today, first=False)
     steps = [step for step in hourly.steps if step.resource == "attendance"]
-    # The hourly sync: today and the 14 days before, in weeks.
+    # The hourly sync: today and yesterday too.
+    assert [step.dates() for step in steps] == [[today - timedelta(days=1), today]]
+    assert steps[0].planned == 4
+
+    nightly = plan_build(ctx.workspace, "full", today=today, first=False)
+    steps = [step for step in nightly.steps if step.resource == "attendance"]
+    # The nightly sync: today and the 14 days before, in weeks.
     covered = sorted(day for step in steps for day in step.dates())
     assert covered == [today - timedelta(days=n) for n in range(recent_days(), -1, -1)]
     assert sum(step.planned for step in steps) == (recent_days() + 1) * per_date == 30
