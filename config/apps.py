@@ -6,8 +6,11 @@ from django.apps import AppConfig
 from django.core.cache import caches
 from django.core.cache.backends.db import BaseDatabaseCache
 from django.core.management import call_command
+from django.core.signals import request_finished
 from django.db import connections, router
 from django.db.models.signals import post_migrate
+
+from .middleware import log_context_clear
 
 
 def create_cache_tables(sender, using, verbosity=1, **kwargs):
@@ -41,3 +44,5 @@ class ClockroomConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(create_cache_tables, dispatch_uid="clockroom-create-cache-tables")
+        # A request's ids stay on its log lines until its response is closed (config/middleware.py).
+        request_finished.connect(log_context_clear, dispatch_uid="clockroom-log-context-clear")

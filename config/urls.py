@@ -6,6 +6,7 @@ from dashboard.views import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("integrations/webhooks/", include("integrations.webhooks.urls")),
     path("", include("dashboard.urls")),

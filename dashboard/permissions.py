@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from config.logs import log_workspace_set
 from integrations.models import Workspace
 
 
@@ -31,6 +32,7 @@ def workspace_for_request(request, workspace_id):
     )
     if workspace is None:
         raise Http404("No such workspace.")
+    log_workspace_set(workspace)  # the request's log lines name it from here on
     return workspace
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logs import log_format, logging_config
+from config.sentry import sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -69,6 +72,8 @@ if WEBWORK_SANDBOX:
     INSTALLED_APPS += ["integrations.sandbox", "integrations.bench"]
 
 MIDDLEWARE = [
+    # First: every log line of a request, and its answer, carry the request id (config/logs.py).
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -225,8 +230,8 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    # The load balancer's health check reaches /healthz over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The load balancer's health checks reach /healthz and /readyz over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # Only our own origin: htmx and Chart.js are served from static/vendor/.
 CONTENT_SECURITY_POLICY = {
@@ -245,19 +250,25 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging ----------------------------------------------------------------
+#
+# One line per event on stderr, each with the request id and the workspace, tokens redacted
+# (config/logs.py). DJANGO_LOG_FORMAT: json (the default without DEBUG) or text (with DEBUG).
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # httpx logs every request URL at INFO; keep it quiet.
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-    },
-}
+LOG_FORMAT = log_format(env.str("DJANGO_LOG_FORMAT", default=""), debug=DEBUG)
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
+
+# --- Error tracker ----------------------------------------------------------
+#
+# Sentry, only when SENTRY_DSN is set (config/sentry.py): errors of the pages and of the task
+# workers (logged errors become events), no personal data, tokens redacted.
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENABLED = sentry_init(
+    dsn=SENTRY_DSN,
+    release=env.str("SENTRY_RELEASE", default=""),
+    environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
 
 # --- WebWork ----------------------------------------------------------------
 #

@@ -10,9 +10,15 @@ os.environ["WEBWORK_SANDBOX"] = "1"
 os.environ.setdefault(
     "DJANGO_SECRET_KEY", "test-secret-key-that-is-long-enough-and-random-looking-3f9a8c1d7e"
 )
+# A test run never reports to an error tracker, whatever the shell exports.
+os.environ["SENTRY_DSN"] = ""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import DATABASES, VAR_DIR, env, logging_config
+
+# Readable log lines in test output (JSON is for production: config/logs.py).
+LOG_FORMAT = "text"
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

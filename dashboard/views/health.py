@@ -1,4 +1,12 @@
-"""`/healthz`: can this process reach its database and its task queue?"""
+"""Probes for the load balancer and the process manager.
+
+* `/healthz`, liveness: the process answers and its database answers. Cheap (one `SELECT 1`);
+  a failure means restart this process.
+* `/readyz`, readiness: the database and the task queue's broker (Redis in a deployment) both
+  answer. A failure means send no traffic here for now; restarting would not help.
+
+Both answer JSON, 200 or 503, never cached, GET only.
+"""
 
 import logging
 
@@ -25,10 +33,7 @@ def _check_queue():
     return {"status": "ok", "broker": type(broker).__name__, "queued": broker.queue_size()}
 
 
-@never_cache
-@require_GET
-def healthz(request):
-    checks = {"database": lambda: _check_database("default"), "queue": _check_queue}
+def _probe(checks):
     body, healthy = {}, True
     for name, check in checks.items():
         try:
@@ -39,3 +44,15 @@ def healthz(request):
             healthy = False
     body["status"] = "ok" if healthy else "error"
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    return _probe({"database": lambda: _check_database("default")})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    return _probe({"database": lambda: _check_database("default"), "queue": _check_queue})

@@ -72,6 +72,7 @@ PAGES = [
     ("Reports: activity last week", "dashboard:report_activity", {"period": "last_week", "below": "40"}),
     ("Reports: tasks last week", "dashboard:report_tasks", {"period": "last_week"}),
     ("Reports: descriptions last week", "dashboard:report_descriptions", {"period": "last_week"}),
+    ("Reports: attendance last week", "dashboard:report_attendance", {"period": "last_week"}),
 ]
 
 WARM_UP = 3

@@ -21,6 +21,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.logs import log_context
+
 from ..connections import workspace_client
 from ..models import WebhookDelivery
 from ..webwork.payloads import integer, moment, text
@@ -109,6 +111,11 @@ def process_delivery(delivery):
         return None
     if delivery.status == Status.PROCESSED:
         return delivery.status
+    with log_context(workspace=delivery.workspace):  # every line it logs names the workspace
+        return _process(delivery)
+
+
+def _process(delivery):
     WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
     lazy_client = _WorkspaceClient(delivery.workspace)
     try:

@@ -13,6 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
+from config.logs import log_workspace_set
+
 from ..models import Workspace
 from . import verification
 from .processing import webhook_delivery_receive
@@ -40,6 +42,7 @@ def webhook_intake(request, webhook_uuid):
     )
     if workspace is None:
         return _answer(404, "No webhook is registered at this address.")
+    log_workspace_set(workspace)  # the request's log lines name it from here on
     length = _content_length(request)
     if length is None:
         return _answer(400, "The Content-Length header is not a number.")

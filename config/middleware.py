@@ -1,0 +1,42 @@
+"""The request id: read from X-Request-ID (when well-formed) or made, bound to every log line of
+the request, answered in the response's X-Request-ID, and left in the WSGI environ for gunicorn's
+access line with the workspace the view resolved (see config/logs.py).
+
+The ids stay bound until the response is closed (`request_finished`, connected in config/apps.py),
+not only while the middleware runs: Django logs a 4xx answer ("Not Found: /w/9/") after the
+middleware has returned, and gunicorn writes its access line after that.
+"""
+
+from .logs import (
+    ENVIRON_REQUEST_ID,
+    ENVIRON_WORKSPACE,
+    NONE,
+    REQUEST_ID_HEADER,
+    request_id_from,
+    request_id_var,
+    workspace_var,
+)
+
+
+class RequestIdMiddleware:
+    """First in MIDDLEWARE, so even a redirect to HTTPS or a refused host carries the id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        request.request_id = request_id
+        request.META[ENVIRON_REQUEST_ID] = request_id
+        request_id_var.set(request_id)
+        workspace_var.set(NONE)  # a view that resolves a workspace binds it (log_workspace_set)
+        response = self.get_response(request)
+        request.META[ENVIRON_WORKSPACE] = workspace_var.get()
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+def log_context_clear(**kwargs):
+    """The request is over (its response closed): lines logged from now on belong to no request."""
+    request_id_var.set(NONE)
+    workspace_var.set(NONE)
