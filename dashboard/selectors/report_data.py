@@ -161,7 +161,6 @@ class Bar:
     project_name: str
     project_colour: str
     task_title: str
-    description: str
     method: str
 
     @property
@@ -228,39 +227,41 @@ def _day_bounds(workspace, day):
 
 
 def _timeline_row(workspace, row, entries, now):
-    """Fill `row` with `entries` (of `row.day`, by start): bars in minutes from local midnight,
-    within the day; a running entry drawn up to now."""
+    """Fill `row` with `entries` (of `row.day`, by start; dicts of `_timeline_entries`): bars in
+    minutes from local midnight, within the day; a running entry drawn up to now."""
     midnight, next_midnight = _day_bounds(workspace, row.day)
+    zone = workspace.zone
     reached = None
     for entry in entries:
-        running = entry.end_time is None
-        start = min(max(entry.start_time, midnight), next_midnight)
-        end = min(max(now if running else entry.end_time, start), next_midnight)
-        minutes = _minutes(start, end) if running else entry.duration_minutes
+        running = entry["end_time"] is None
+        start = min(max(entry["start_time"], midnight), next_midnight)
+        end = min(max(now if running else entry["end_time"], start), next_midnight)
+        minutes = _minutes(start, end) if running else entry["duration_minutes"]
+        manual = entry["method"] == MANUAL_METHOD
         row.bars.append(
             Bar(
-                entry_id=entry.webwork_id,
+                entry_id=entry["webwork_id"],
                 x=_minutes(midnight, start),
                 width=_minutes(start, end),
-                start=workspace.local(start),
-                end=None if running else workspace.local(end),
+                start=start.astimezone(zone),
+                end=None if running else end.astimezone(zone),
                 minutes=minutes,
-                project_name=entry.project.name if entry.project_id else "",
-                project_colour=project_colour(entry.project_webwork_id),
-                task_title=entry.task.title if entry.task_id else "",
-                description=entry.activity_description,
-                method=entry.method,
+                project_name=(entry["project__name"] or "") if entry["project_id"] else "",
+                project_colour=project_colour(entry["project_webwork_id"]),
+                task_title=(entry["task__title"] or "") if entry["task_id"] else "",
+                method=entry["method"],
             )
         )
         row.minutes += minutes
-        if entry.method == MANUAL_METHOD:
+        if manual:
             row.manual_minutes += minutes
         row.running = row.running or running
         if reached is not None and start > reached:
             row.gap_minutes += _minutes(reached, start)
         reached = end if reached is None else max(reached, end)
-        row.first_start = row.first_start or workspace.local(start)
-        row.last_end = workspace.local(reached)
+        row.first_start = row.first_start or start.astimezone(zone)
+    if reached is not None:
+        row.last_end = reached.astimezone(zone)
     return row
 
 
@@ -320,23 +321,27 @@ def _finish_timeline(workspace, *, view, day, first, last, rows, idle, now, memb
     )
 
 
+TIMELINE_FIELDS = (
+    "webwork_id",
+    "user_webwork_id",
+    "date",
+    "start_time",
+    "end_time",
+    "duration_minutes",
+    "method",
+    "project_id",
+    "project_webwork_id",
+    "project__name",
+    "task_id",
+    "task__title",
+)
+
+
 def _timeline_entries(workspace, filters, start, end):
+    """The entries the timeline draws, as dicts (a busy day has thousands), by start."""
     return (
         _entries(workspace, filters, start=start, end=end)
-        .select_related("project", "task")
-        .only(
-            "webwork_id",
-            "user_webwork_id",
-            "date",
-            "start_time",
-            "end_time",
-            "duration_minutes",
-            "method",
-            "activity_description",
-            "project_webwork_id",
-            "project__name",
-            "task__title",
-        )
+        .values(*TIMELINE_FIELDS)
         .order_by("start_time", "id")
     )
 
@@ -348,7 +353,7 @@ def timeline_day_for_workspace(*, workspace, filters: ReportFilters, members, da
     now = now or timezone.now()
     by_member = defaultdict(list)
     for entry in _timeline_entries(workspace, filters, day, day):
-        by_member[str(entry.user_webwork_id)].append(entry)
+        by_member[str(entry["user_webwork_id"])].append(entry)
     rows, idle = [], []
     for choice in members:
         if filters.members and choice.webwork_id not in filters.members:
@@ -375,7 +380,7 @@ def timeline_week_for_workspace(
     first, last = workspace.week_of(day)
     by_day = defaultdict(list)
     for entry in _timeline_entries(workspace, replace(filters, members=(member.webwork_id,)), first, last):
-        by_day[entry.date].append(entry)
+        by_day[entry["date"]].append(entry)
     rows = []
     for offset in range(7):
         the_day = first + timedelta(days=offset)

@@ -166,7 +166,7 @@ def report_activity(request, workspace):
         "max_days": ACTIVITY_MAX_DAYS,
     }
     if wants_partial(request):
-        return partial_response(request, "dashboard/reports/activity.html#report-answer", context)
+        return partial_response(request, "dashboard/reports/activity.html#report-body", context)
     _framed(request, workspace, context, "dashboard:report_activity", members, projects)
     return partial_response(request, "dashboard/reports/activity.html", context)
 
@@ -221,7 +221,7 @@ def report_tasks(request, workspace):
         "query": report_query(filters),
     }
     if wants_partial(request):
-        return partial_response(request, "dashboard/reports/tasks.html#report-answer", context)
+        return partial_response(request, "dashboard/reports/tasks.html#report-body", context)
     members, projects = _choices(workspace)
     _framed(request, workspace, context, "dashboard:report_tasks", members, projects)
     return partial_response(request, "dashboard/reports/tasks.html", context)
@@ -273,7 +273,7 @@ def report_descriptions(request, workspace):
         "query": report_query(filters, q=q),
     }
     if wants_partial(request):
-        return partial_response(request, "dashboard/reports/descriptions.html#report-answer", context)
+        return partial_response(request, "dashboard/reports/descriptions.html#report-body", context)
     members, projects = _choices(workspace)
     _framed(request, workspace, context, "dashboard:report_descriptions", members, projects)
     return partial_response(request, "dashboard/reports/descriptions.html", context)

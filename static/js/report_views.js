@@ -38,4 +38,18 @@
     }
     if (input.type === "checkbox") countPicks(input.form);
   }, true);
+
+  // After an htmx answer, a preset's days (this week, last month...) show in the form. Custom
+  // days stay as typed.
+  document.addEventListener("htmx:afterSettle", function () {
+    var report = document.getElementById("report-body");
+    var form = document.querySelector("form.report-filters");
+    if (!report || !form || !report.dataset.periodStart) return;
+    var period = form.querySelector("select[name=period]");
+    if (period && period.value === "custom") return;
+    var from = form.querySelector("[name=from]");
+    var to = form.querySelector("[name=to]");
+    if (from) from.value = report.dataset.periodStart;
+    if (to) to.value = report.dataset.periodEnd;
+  });
 })();
