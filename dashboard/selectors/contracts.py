@@ -17,6 +17,9 @@ reaches its limit on a given day, or ends the week with some hours left. Time tr
 weekend counts towards the week's total but adds no working day. A limit of 168 hours (WebWork's
 default: every hour of the week) reads as "no limit" and has no forecast; neither has a paused
 contract, whose member cannot track time on it.
+
+**Tracked time** counts as on every page (`dashboard.selectors.hours`, the overview's rules): the
+workspace's week, closed entries' minutes, and a tracker running now up to now.
 """
 
 from dataclasses import dataclass
@@ -27,14 +30,11 @@ from django.db.models import (
     CharField,
     DateField,
     F,
-    IntegerField,
     Max,
     OuterRef,
-    Q,
     Subquery,
-    Sum,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 
 from integrations.models import (
     AuditEvent,
@@ -47,6 +47,7 @@ from integrations.models import (
 )
 
 from .audit import action_words
+from .hours import contracts_with_week_minutes, minutes_by, week_for_workspace, week_minutes_by
 from .overview import NEAR_LIMIT, NO_LIMIT
 
 CONTRACTS_PER_PAGE = 50
@@ -277,23 +278,17 @@ class ContractFilters:
 
 
 def _with_tracking(contracts, workspace, today):
-    """`contracts` annotated with `week_minutes` (tracked this week so far, as the overview counts
-    it) and `last_tracked` (the last date with tracked time, None for none in the mirror). For a
-    few contracts (one contract's page): each is a subquery per row."""
-    week_start = workspace.week_start(today)
+    """`contracts` as a list, each with `week_minutes` (tracked this week so far) and
+    `last_tracked` (the last date with tracked time, None for none in the mirror). For a few
+    contracts (one contract's page): subqueries per row, and one query for the running trackers."""
     entries = TimeEntry.objects.current().filter(
         workspace=workspace, contract=OuterRef("pk"), date__lte=today
     )
-    week = (
-        entries.filter(date__gte=week_start)
-        .order_by()
-        .values("contract")
-        .annotate(total=Sum("duration_minutes"))
-        .values("total")
-    )
-    return contracts.annotate(
-        week_minutes=Coalesce(Subquery(week, output_field=IntegerField()), 0),
-        last_tracked=Subquery(entries.order_by("-date").values("date")[:1], output_field=DateField()),
+    last_tracked = Subquery(entries.order_by("-date").values("date")[:1], output_field=DateField())
+    return contracts_with_week_minutes(
+        contracts.annotate(last_tracked=last_tracked),
+        workspace=workspace,
+        week=week_for_workspace(workspace=workspace, today=today),
     )
 
 
@@ -307,10 +302,12 @@ def _entries_between(workspace, first, last, contracts=None):
 
 
 def week_minutes_by_contract(*, workspace, today, contracts=None) -> dict:
-    """{contract pk: minutes tracked this week so far} (as the overview counts them) for
-    `contracts` (pks; every contract when None). One query, over this week's entries only."""
-    entries = _entries_between(workspace, workspace.week_start(today), today, contracts)
-    return dict(entries.annotate(minutes=Sum("duration_minutes")).values_list("contract", "minutes"))
+    """{contract pk: minutes tracked this week so far} for `contracts` (pks; every contract when
+    None). Two queries, over this week's entries only."""
+    entries = TimeEntry.objects.current().filter(workspace=workspace, contract__isnull=False)
+    if contracts is not None:
+        entries = entries.filter(contract__in=contracts)
+    return week_minutes_by(entries, week_for_workspace(workspace=workspace, today=today), "contract")
 
 
 def last_tracked_lately_by_contract(*, workspace, today, contracts) -> dict:
@@ -549,10 +546,13 @@ def contract_form_choices(*, workspace) -> ContractChoices:
 
 def contract_for_workspace(*, workspace, webwork_id, today=None) -> Contract:
     """The workspace's current contract with `webwork_id`, with member, project, this week's tracked
-    minutes and the last date tracked; Contract.DoesNotExist otherwise. One query."""
+    minutes and the last date tracked; Contract.DoesNotExist otherwise. Two queries."""
     today = today or workspace.today()
     contracts = Contract.objects.current().filter(workspace=workspace, webwork_id=str(webwork_id)[:64])
-    return _with_tracking(contracts.select_related("member", "project"), workspace, today).get()
+    found = _with_tracking(contracts.select_related("member", "project"), workspace, today)
+    if not found:
+        raise Contract.DoesNotExist(f"No contract {webwork_id} in {workspace}.")
+    return found[0]
 
 
 def contract_tracking_now(*, workspace, contract) -> bool:
@@ -600,18 +600,14 @@ class WeekHours:
 
 def contract_weeks_for_workspace(*, workspace, contract, weeks=CHART_WEEKS, today=None) -> list[WeekHours]:
     """The contract's tracked minutes in each of the last `weeks` workspace weeks, oldest first,
-    this week so far last, each against the contract's limit now. One query."""
-    today = today or workspace.today()
-    this_week = workspace.week_start(today)
+    this week so far last, each against the contract's limit now. Two queries."""
+    week = week_for_workspace(workspace=workspace, today=today or workspace.today())
+    this_week = week.start
     starts = [this_week - timedelta(days=7 * n) for n in range(weeks - 1, -1, -1)]
-    sums = {
-        f"w{index}": Sum("duration_minutes", filter=Q(date__gte=start, date__lte=start + timedelta(days=6)))
-        for index, start in enumerate(starts)
-    }
-    totals = (
-        TimeEntry.objects.current()
-        .filter(workspace=workspace, contract=contract, date__gte=starts[0], date__lte=today)
-        .aggregate(**sums)
+    totals = minutes_by(
+        TimeEntry.objects.current().filter(workspace=workspace, contract=contract),
+        week,
+        {index: (start, min(start + timedelta(days=6), week.today)) for index, start in enumerate(starts)},
     )
     limit = contract.weekly_hours_limit
     limit = None if limit is None or limit >= NO_LIMIT else limit
@@ -619,7 +615,7 @@ def contract_weeks_for_workspace(*, workspace, contract, weeks=CHART_WEEKS, toda
         WeekHours(
             start=start,
             end=start + timedelta(days=6),
-            minutes=totals[f"w{index}"] or 0,
+            minutes=totals[index],
             limit_hours=limit,
             current=start == this_week,
         )

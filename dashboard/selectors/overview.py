@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.models import (
@@ -18,6 +18,7 @@ from integrations.models import (
     WorkspaceAccess,
 )
 
+from .hours import given_minutes, running_entries, week_for_workspace, week_minutes_by
 from .sync import current_count
 
 NEAR_LIMIT = 0.8  # a contract at 80% of its weekly limit is "near" it
@@ -119,36 +120,30 @@ class Hours:
         return abs(round(100 * self.change / self.last_week_to_date))
 
 
-def _running_minutes(entries, now):
-    return sum(max(0, int((now - entry.start_time).total_seconds() // 60)) for entry in entries)
-
-
 def hours_for_workspace(*, workspace, now=None) -> Hours:
     """Tracked time of the workspace's today, this week and last week, in its time zone; a running
-    tracker counts up to now. Two queries."""
-    now = now or timezone.now()
-    today = workspace.today(now)
-    week_start = workspace.week_start(today)
+    tracker counts up to now (`dashboard.selectors.hours` holds the rules). Two queries."""
+    week = week_for_workspace(workspace=workspace, now=now)
+    now, today, week_start = week.now, week.today, week.start
     last_start = week_start - timedelta(days=7)
     last_same_day = today - timedelta(days=7)
     entries = TimeEntry.objects.current().filter(workspace=workspace)
-    closed = Q(end_time__isnull=False)
     totals = entries.filter(date__gte=last_start, date__lte=today).aggregate(
-        today=Sum("duration_minutes", filter=closed & Q(date=today)),
-        week=Sum("duration_minutes", filter=closed & Q(date__gte=week_start)),
+        today=given_minutes(week, today, today),
+        week=given_minutes(week, week_start, today),
         # Last week up to this moment of its day, so an early Monday is not held against a whole one.
-        last_to_date=Sum(
-            "duration_minutes",
-            filter=Q(date__gte=last_start, date__lt=last_same_day)
-            | Q(date=last_same_day, start_time__lte=now - timedelta(days=7)),
+        last_to_date=given_minutes(
+            week,
+            last_start,
+            last_same_day,
+            Q(date__lt=last_same_day) | Q(start_time__lte=now - timedelta(days=7)),
         ),
-        last=Sum("duration_minutes", filter=Q(date__gte=last_start, date__lt=week_start)),
+        last=given_minutes(week, last_start, week_start - timedelta(days=1)),
     )
-    running = list(entries.filter(end_time__isnull=True, date__gte=week_start).only("start_time", "date"))
-    running_today = [entry for entry in running if entry.date == today]
+    running = running_entries(entries, week)
     return Hours(
-        today=(totals["today"] or 0) + _running_minutes(running_today, now),
-        week=(totals["week"] or 0) + _running_minutes(running, now),
+        today=(totals["today"] or 0) + sum(minutes for day, minutes in running if day == today),
+        week=(totals["week"] or 0) + sum(minutes for _day, minutes in running),
         last_week_to_date=totals["last_to_date"] or 0,
         last_week=totals["last"] or 0,
         week_start=week_start,
@@ -194,18 +189,10 @@ class ContractUsage:
 
 def contracts_near_limit_for_workspace(*, workspace, now=None) -> list[ContractUsage]:
     """Active contracts with a weekly limit whose tracked time this week is at 80% of it or more,
-    fullest first: two queries."""
-    now = now or timezone.now()
-    today = workspace.today(now)
-    week_start = workspace.week_start(today)
-    tracked = dict(
-        TimeEntry.objects.current()
-        .filter(workspace=workspace, date__gte=week_start, date__lte=today, contract__isnull=False)
-        .values("contract")
-        .annotate(minutes=Sum("duration_minutes"))
-        .order_by()
-        .values_list("contract", "minutes")
-    )
+    fullest first: three queries."""
+    week = week_for_workspace(workspace=workspace, now=now)
+    entries = TimeEntry.objects.current().filter(workspace=workspace, contract__isnull=False)
+    tracked = week_minutes_by(entries, week, "contract")
     if not tracked:
         return []
     contracts = (

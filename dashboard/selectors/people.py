@@ -5,8 +5,8 @@ them (`.current()`). A page of people costs the same queries with 5 members or 1
 counts and closed time are subqueries of the page's one query (an index finds each member's
 rows), and the page's members' running trackers and activity are read in one query each.
 
-Hours agree with the overview (`dashboard.selectors.overview.hours_for_workspace`): the week is
-the workspace's (Monday start, its time zone); closed entries count their minutes from the first
+Hours are counted as on every page (`dashboard.selectors.hours`, the overview's rules): the week
+is the workspace's (Monday start, its time zone); closed entries count their minutes from the first
 day of the week to today, and an open entry (a tracker running now) of this week counts up to
 `now`.
 
@@ -32,7 +32,6 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
-    Sum,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -47,6 +46,15 @@ from integrations.models import (
     TimeEntry,
     TimeRequest,
     Timesheet,
+)
+
+from .hours import (
+    Week,
+    contracts_with_week_minutes,
+    minutes_by,
+    running_minutes_by,
+    tracked_subquery,
+    week_for_workspace,
 )
 
 PEOPLE_PER_PAGE = 50
@@ -70,43 +78,13 @@ def status_words(status):
     return STATUSES.get(status, str(status or "unknown").capitalize())
 
 
-# --- The week ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Week:
-    """The workspace's current week up to today, in its time zone."""
-
-    start: date
-    today: date
-    now: object
-
-    @property
-    def end(self):
-        return self.start + timedelta(days=6)
-
-
-def week_for_workspace(*, workspace, now=None) -> Week:
-    now = now or timezone.now()
-    today = workspace.today(now)
-    return Week(start=workspace.week_start(today), today=today, now=now)
-
-
-def running_minutes(start_time, now):
-    """Minutes of a tracker running since `start_time`, up to `now` (as the overview counts)."""
-    return max(0, int((now - start_time).total_seconds() // 60))
+# --- Counting in the page's query -------------------------------------------------------------
 
 
 def count_subquery(queryset):
     """The rows of `queryset` (correlated with the outer query) as a subquery, 0 for none."""
     counted = queryset.order_by().values("workspace").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def sum_subquery(queryset, column):
-    """The sum of `column` over the rows of `queryset` (correlated) as a subquery, 0 for none."""
-    summed = queryset.order_by().values("workspace").annotate(total=Sum(column)).values("total")
-    return Coalesce(Subquery(summed, output_field=IntegerField()), 0)
 
 
 def _of_member(model, workspace, **filters):
@@ -175,11 +153,8 @@ def people_for_workspace(*, workspace, filters: PeopleFilters = PeopleFilters(),
         .annotate(
             webwork_number=Cast("webwork_id", BigIntegerField()),
             contracts_count=count_subquery(_of_member(Contract, workspace)),
-            closed_week_minutes=sum_subquery(
-                _of_member(
-                    TimeEntry, workspace, end_time__isnull=False, date__gte=week.start, date__lte=week.today
-                ),
-                "duration_minutes",
+            closed_week_minutes=tracked_subquery(
+                _of_member(TimeEntry, workspace), week, week.start, week.today
             ),
             timesheets_submitted=count_subquery(
                 _of_member(Timesheet, workspace, status=Timesheet.Status.SUBMITTED)
@@ -214,18 +189,11 @@ def people_with_week(people, *, workspace, now=None):
             .annotate(level=Avg("activity_level"))
             .values_list("user_webwork_id", "level")
         )
-        open_entries = (
-            TimeEntry.objects.current()
-            .filter(
-                workspace=workspace,
-                end_time__isnull=True,
-                date__gte=week.start,
-                user_webwork_id__in=users,
-            )
-            .values_list("user_webwork_id", "start_time")
+        running = running_minutes_by(
+            TimeEntry.objects.current().filter(workspace=workspace, user_webwork_id__in=users),
+            "user_webwork_id",
+            week,
         )
-        for user_id, start_time in open_entries:
-            running[user_id] = running.get(user_id, 0) + running_minutes(start_time, week.now)
     for person in people:
         person.running_minutes = running.get(person.webwork_number, 0)
         person.week_minutes = person.closed_week_minutes + person.running_minutes
@@ -337,24 +305,12 @@ def weeks_for_member(*, workspace, member, weeks=WEEKS_SHOWN, now=None):
     week = week_for_workspace(workspace=workspace, now=now)
     starts = [week.start - timedelta(days=7 * n) for n in range(weeks - 1, -1, -1)]
     entries = TimeEntry.objects.current().filter(workspace=workspace, user_webwork_id=int(member.webwork_id))
-    closed = Q(end_time__isnull=False)
-    sums = entries.filter(date__gte=starts[0], date__lte=week.today).aggregate(
-        **{
-            f"w{n}": Sum(
-                "duration_minutes",
-                filter=closed & Q(date__gte=start, date__lte=min(start + timedelta(days=6), week.today)),
-            )
-            for n, start in enumerate(starts)
-        }
+    sums = minutes_by(
+        entries,
+        week,
+        {n: (start, min(start + timedelta(days=6), week.today)) for n, start in enumerate(starts)},
     )
-    running = sum(
-        running_minutes(start_time, week.now)
-        for start_time in entries.filter(end_time__isnull=True, date__gte=week.start).values_list(
-            "start_time", flat=True
-        )
-    )
-    result = [WeekHours(start=start, minutes=sums[f"w{n}"] or 0) for n, start in enumerate(starts)]
-    result[-1].minutes += running
+    result = [WeekHours(start=start, minutes=sums[n]) for n, start in enumerate(starts)]
     longest = max((w.minutes for w in result), default=0)
     for n, item in enumerate(result):
         item.bar_x = n * BAR_STEP + (BAR_STEP - BAR_WIDTH) // 2
@@ -369,40 +325,17 @@ def weeks_for_member(*, workspace, member, weeks=WEEKS_SHOWN, now=None):
 def contracts_for_member(*, workspace, member, now=None):
     """The member's current contracts, active first then by project, each with this week's time
     (its running trackers up to now): two queries."""
-    week = week_for_workspace(workspace=workspace, now=now)
-    user_id = int(member.webwork_id)
-    contracts = list(
+    contracts = (
         Contract.objects.current()
-        .filter(workspace=workspace, user_webwork_id=user_id)
+        .filter(workspace=workspace, user_webwork_id=int(member.webwork_id))
         .select_related("project")
-        .annotate(
-            closed_week_minutes=sum_subquery(
-                TimeEntry.objects.current().filter(
-                    workspace=workspace,
-                    contract=OuterRef("pk"),
-                    end_time__isnull=False,
-                    date__gte=week.start,
-                    date__lte=week.today,
-                ),
-                "duration_minutes",
-            )
-        )
         .order_by(F("status").asc(), F("project__name").asc(nulls_last=True), "id")
     )
-    running = {}
-    if contracts:
-        for contract_id, start_time in (
-            TimeEntry.objects.current()
-            .filter(
-                workspace=workspace,
-                end_time__isnull=True,
-                date__gte=week.start,
-                contract__in=[c.pk for c in contracts],
-            )
-            .values_list("contract", "start_time")
-        ):
-            running[contract_id] = running.get(contract_id, 0) + running_minutes(start_time, week.now)
-    return [ContractWeek(c, c.closed_week_minutes + running.get(c.pk, 0)) for c in contracts]
+    week = week_for_workspace(workspace=workspace, now=now)
+    return [
+        ContractWeek(c, c.week_minutes)
+        for c in contracts_with_week_minutes(contracts, workspace=workspace, week=week)
+    ]
 
 
 def person_detail_for_workspace(*, workspace, member, now=None) -> PersonDetail:

@@ -6,9 +6,9 @@ them (`.current()`). A page of projects, or of a project's tasks, costs the same
 many rows there are: each row's figures are subqueries of the page's one query, and the running
 trackers of the page's rows are read in one more query.
 
-Hours count as the overview counts them (`dashboard.selectors.overview.hours_for_workspace`):
-the workspace's week (Monday start) and month, in its time zone; closed entries up to today, an
-open entry (a tracker running now) up to `now`.
+Hours count as on every page (`dashboard.selectors.hours`, the overview's rules): the
+workspace's week (Monday start) and month, in its time zone; closed entries up to today, an open
+entry of this week (a tracker running now) up to `now`.
 
 Tasks: WebWork's statuses 0 (Incomplete) and 10 (Doing) are open; 20 (Done) and 30 (Completed)
 are closed. Rates are not shown here (see the contracts page).
@@ -19,13 +19,20 @@ from functools import reduce
 from operator import and_
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.models import Contract, Project, ProjectViewer, Task, TaskAssignee, TimeEntry
 
-from .people import count_subquery, running_minutes, sum_subquery, week_for_workspace
+from .hours import (
+    contracts_with_week_minutes,
+    minutes_by,
+    running_minutes_by,
+    tracked_subquery,
+    week_for_workspace,
+)
+from .people import count_subquery
 
 PROJECTS_PER_PAGE = 50
 TASKS_PER_PAGE = 50
@@ -38,21 +45,6 @@ TASK_PRIORITY_WORDS = {10: "Urgent", 20: "High", 30: "Normal", 40: "Low"}
 # WebWork's project statuses (1 active, 0 archived), by the filter's value.
 PROJECT_STATUSES = {"active": ("Active", 1), "archived": ("Archived", 0)}
 TASK_STATES = {"open": ("Open", OPEN_TASK_STATUSES), "closed": ("Closed", CLOSED_TASK_STATUSES)}
-
-
-@dataclass(frozen=True)
-class Period:
-    """The workspace's week and month so far, in its time zone."""
-
-    week_start: object
-    month_start: object
-    today: object
-    now: object
-
-
-def period_for_workspace(*, workspace, now=None) -> Period:
-    week = week_for_workspace(workspace=workspace, now=now)
-    return Period(week.start, week.today.replace(day=1), week.today, week.now)
 
 
 def _words(words, *fields):
@@ -120,46 +112,18 @@ def projects_with_hours(projects, *, workspace, now=None):
     the trackers running on it now, up to `now`. Two queries: the closed time of the page's
     projects in one pass over the period's entries, and their running trackers."""
     projects = list(projects)
-    period = period_for_workspace(workspace=workspace, now=now)
-    week, month = {}, {}
+    week = week_for_workspace(workspace=workspace, now=now)
+    hours = {}
     if projects:
-        closed = Q(end_time__isnull=False)
-        for project_id, week_closed, month_closed in (
-            TimeEntry.objects.current()
-            .filter(
-                workspace=workspace,
-                date__gte=min(period.week_start, period.month_start),
-                date__lte=period.today,
-                project__in=[p.pk for p in projects],
-            )
-            .order_by()
-            .values("project")
-            .annotate(
-                week=Sum("duration_minutes", filter=closed & Q(date__gte=period.week_start)),
-                month=Sum("duration_minutes", filter=closed & Q(date__gte=period.month_start)),
-            )
-            .values_list("project", "week", "month")
-        ):
-            week[project_id], month[project_id] = week_closed or 0, month_closed or 0
-        for project_id, day, start_time in (
-            TimeEntry.objects.current()
-            .filter(
-                workspace=workspace,
-                end_time__isnull=True,
-                # As the overview: an open entry counts when it is of this week (a tracker left
-                # open from an earlier week is not running now).
-                date__gte=period.week_start,
-                project__in=[p.pk for p in projects],
-            )
-            .values_list("project", "date", "start_time")
-        ):
-            minutes = running_minutes(start_time, period.now)
-            week[project_id] = week.get(project_id, 0) + minutes
-            if day >= period.month_start:
-                month[project_id] = month.get(project_id, 0) + minutes
+        entries = TimeEntry.objects.current().filter(
+            workspace=workspace, project__in=[p.pk for p in projects]
+        )
+        periods = {"week": (week.start, week.today), "month": (week.today.replace(day=1), week.today)}
+        hours = minutes_by(entries, week, periods, key="project")
     for project in projects:
-        project.week_minutes = week.get(project.pk, 0)
-        project.month_minutes = month.get(project.pk, 0)
+        figures = hours.get(project.pk, {})
+        project.week_minutes = figures.get("week", 0)
+        project.month_minutes = figures.get("month", 0)
         project.tasks_total = project.tasks_open + project.tasks_closed
     return projects
 
@@ -193,23 +157,10 @@ def project_for_workspace(*, workspace, webwork_id, now=None):
 def contracts_for_project(*, workspace, project, now=None):
     """The project's current contracts, active first then by member, each with `week_minutes`
     (its running trackers up to now): two queries."""
-    period = period_for_workspace(workspace=workspace, now=now)
-    contracts = list(
+    contracts = (
         Contract.objects.current()
         .filter(workspace=workspace, project=project)
         .select_related("member")
-        .annotate(
-            closed_week_minutes=sum_subquery(
-                TimeEntry.objects.current().filter(
-                    workspace=workspace,
-                    contract=OuterRef("pk"),
-                    end_time__isnull=False,
-                    date__gte=period.week_start,
-                    date__lte=period.today,
-                ),
-                "duration_minutes",
-            )
-        )
         .order_by(
             "status",
             F("member__firstname").asc(nulls_last=True),
@@ -217,22 +168,8 @@ def contracts_for_project(*, workspace, project, now=None):
             "id",
         )
     )
-    running = {}
-    if contracts:
-        for contract_id, start_time in (
-            TimeEntry.objects.current()
-            .filter(
-                workspace=workspace,
-                end_time__isnull=True,
-                date__gte=period.week_start,
-                contract__in=[c.pk for c in contracts],
-            )
-            .values_list("contract", "start_time")
-        ):
-            running[contract_id] = running.get(contract_id, 0) + running_minutes(start_time, period.now)
-    for contract in contracts:
-        contract.week_minutes = contract.closed_week_minutes + running.get(contract.pk, 0)
-    return contracts
+    week = week_for_workspace(workspace=workspace, now=now)
+    return contracts_with_week_minutes(contracts, workspace=workspace, week=week)
 
 
 @dataclass(frozen=True)
@@ -254,23 +191,23 @@ class TaskFilters:
         return {key: value for key, value in pairs.items() if value}
 
 
-def tasks_for_project(*, workspace, project, filters: TaskFilters = TaskFilters()):
+def tasks_for_project(*, workspace, project, filters: TaskFilters = TaskFilters(), now=None):
     """The project's current tasks matching `filters` (the search reads titles), open first then
     by title, with their assignees (`assignments`: TaskAssignee rows with their member) and
-    `closed_minutes`, the time of their closed entries."""
+    `closed_minutes`, the time of their entries but the trackers running now."""
     tasks = Task.objects.current().filter(workspace=workspace, project=project)
     if filters.q:
         tasks = tasks.filter(_words(filters.q.split(), "title"))
     if filters.state:
         tasks = tasks.filter(status__in=TASK_STATES[filters.state][1])
-    spent = TimeEntry.objects.current().filter(
-        workspace=workspace, task=OuterRef("pk"), end_time__isnull=False
-    )
+    spent = TimeEntry.objects.current().filter(workspace=workspace, task=OuterRef("pk"))
     assignees = TaskAssignee.objects.select_related("member").order_by(
         F("member__firstname").asc(nulls_last=True), F("member__lastname").asc(nulls_last=True), "id"
     )
     return (
-        tasks.annotate(closed_minutes=sum_subquery(spent, "duration_minutes"))
+        tasks.annotate(
+            closed_minutes=tracked_subquery(spent, week_for_workspace(workspace=workspace, now=now))
+        )
         .prefetch_related(Prefetch("taskassignee_set", queryset=assignees, to_attr="assignments"))
         .order_by("status", "title", "id")
     )
@@ -279,24 +216,15 @@ def tasks_for_project(*, workspace, project, filters: TaskFilters = TaskFilters(
 def tasks_page_for_project(*, workspace, project, filters: TaskFilters = TaskFilters(), page=1, now=None):
     """A page of the project's tasks, each with `minutes` (closed entries plus a tracker of this
     week running on it now, up to `now`), `status_words`, `priority_words` and `is_open`: four queries."""
-    period = period_for_workspace(workspace=workspace, now=now)
+    week = week_for_workspace(workspace=workspace, now=now)
     paginated = Paginator(
-        tasks_for_project(workspace=workspace, project=project, filters=filters), TASKS_PER_PAGE
+        tasks_for_project(workspace=workspace, project=project, filters=filters, now=week.now), TASKS_PER_PAGE
     ).get_page(page)
     tasks = list(paginated.object_list)
     running = {}
     if tasks:
-        for task_id, start_time in (
-            TimeEntry.objects.current()
-            .filter(
-                workspace=workspace,
-                end_time__isnull=True,
-                date__gte=period.week_start,
-                task__in=[t.pk for t in tasks],
-            )
-            .values_list("task", "start_time")
-        ):
-            running[task_id] = running.get(task_id, 0) + running_minutes(start_time, period.now)
+        entries = TimeEntry.objects.current().filter(workspace=workspace, task__in=[t.pk for t in tasks])
+        running = running_minutes_by(entries, "task", week)
     for task in tasks:
         task.minutes = task.closed_minutes + running.get(task.pk, 0)
         task.status_words = TASK_STATUS_WORDS.get(task.status, f"Status {task.status}")
