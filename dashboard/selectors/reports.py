@@ -526,22 +526,24 @@ class HoursReport:
         default_currency = (self.workspace.currency or "").upper()
         total = HoursRow("total")
         subtotal = current = None
+        fields = [DIMENSIONS[key].fields for key in keys] + [()]
+        seen = None
         for values in raw:
-            first = label_of(keys[0], values, period)
-            second = label_of(keys[1], values, period) if self.two_levels else None
-            if current is not None and (first.key, getattr(second, "key", None)) != (
-                current.first.key,
-                getattr(current.second, "key", None),
-            ):
-                yield current
-                if self.two_levels and first.key != current.first.key:
-                    yield subtotal
-                    subtotal = None
-                current = None
-            if current is None:
+            # A group is told by its raw values; its Label is made once, when the group starts.
+            key = (tuple(values[name] for name in fields[0]), tuple(values[name] for name in fields[1]))
+            if key != seen:
+                new_first = seen is None or key[0] != seen[0]
+                if current is not None:
+                    yield current
+                    if subtotal is not None and new_first:
+                        yield subtotal
+                        subtotal = None
+                first = label_of(keys[0], values, period) if new_first else current.first
+                second = label_of(keys[1], values, period) if self.two_levels else None
                 current = HoursRow("row", first, second)
-            if subtotal is None and self.two_levels:
-                subtotal = HoursRow("subtotal", first)
+                if subtotal is None and self.two_levels:
+                    subtotal = HoursRow("subtotal", first)
+                seen = key
             minutes = values["minutes"] or 0
             amount = currency = None
             if self.sees_rates and values.get("contract__rate") is not None:
@@ -665,9 +667,10 @@ class HoursChart:
         self.labels = {}
 
     def add(self, values):
-        label = label_of(self.stack, values) if self.stack else Label((), "Tracked time", "")
-        self.labels.setdefault(label.key, label.text)
-        self.minutes[label.key][_bucket(self.unit, _as_date(values["date"]))] += values["minutes"] or 0
+        key = tuple(values[name] for name in DIMENSIONS[self.stack].fields) if self.stack else ()
+        if key not in self.labels:
+            self.labels[key] = label_of(self.stack, values).text if self.stack else "Tracked time"
+        self.minutes[key][_bucket(self.unit, _as_date(values["date"]))] += values["minutes"] or 0
 
     def data(self):
         totals = sorted(self.minutes, key=lambda key: (-sum(self.minutes[key].values()), self.labels[key]))

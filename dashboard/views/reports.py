@@ -49,6 +49,7 @@ SAVED_TEMPLATE = "dashboard/reports/saved.html"
 RESOURCES = ("time_entries", "members", "projects", "tasks", "contracts")
 # Which page opens a saved report of each kind (the Hours report is rendered in place).
 REPORT_URL_NAMES = {"hours": "dashboard:reports"}
+CSV_BATCH = 200  # CSV lines a streamed chunk
 
 
 class SavedReportForm(forms.Form):
@@ -119,6 +120,18 @@ class _Echo:
         return value
 
 
+def _batched(lines, size=CSV_BATCH):
+    """CSV text of `lines`, `size` lines a chunk (a chunk a line costs the response more)."""
+    writer, chunk = csv.writer(_Echo()), []
+    for line in lines:
+        chunk.append(writer.writerow(line))
+        if len(chunk) >= size:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
 def _money(value):
     return "" if value is None else f"{value:.2f}"
 
@@ -169,8 +182,7 @@ def reports_csv(request, workspace):
     filters = ReportFilters.from_query(request.GET, workspace=workspace)
     sees_rates = manager_sees_rates(workspace=workspace, user=request.user)
     report = hours_report_for_workspace(workspace=workspace, filters=filters, sees_rates=sees_rates)
-    writer = csv.writer(_Echo())
-    lines = (writer.writerow(line) for line in hours_csv_rows(report, zone_name=workspace.zone.key))
+    lines = _batched(hours_csv_rows(report, zone_name=workspace.zone.key))
     period = filters.period
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     name = f"hours-{workspace.webwork_id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
