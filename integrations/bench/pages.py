@@ -16,6 +16,7 @@ side: a page whose count grows with the workspace's rows has an N+1 somewhere.
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.core.cache import caches
@@ -42,6 +43,20 @@ def first_row(model_name, **filters):
         return rows.filter(workspace=workspace, **filters).values_list("webwork_id", flat=True).first()
 
     return webwork_id
+
+
+def weeks_back(weeks, **query):
+    """Query parameters of a report over the `weeks` whole weeks up to this one (a custom period,
+    its dates read from the workspace's today when the page is requested)."""
+
+    def start(workspace):
+        today = workspace.today()
+        return (workspace.week_start(today) - timedelta(weeks=weeks - 1)).isoformat()
+
+    def end(workspace):
+        return workspace.week_of(workspace.today())[1].isoformat()
+
+    return {"period": "custom", "from": start, "to": end, **query}
 
 
 # (label, URL name, query parameters[, request headers[, URL arguments]]): one line a page. A
@@ -73,6 +88,17 @@ PAGES = [
     ("Reports: tasks last week", "dashboard:report_tasks", {"period": "last_week"}),
     ("Reports: descriptions last week", "dashboard:report_descriptions", {"period": "last_week"}),
     ("Reports: attendance last week", "dashboard:report_attendance", {"period": "last_week"}),
+    ("Reports: hours this week", "dashboard:reports", {}),
+    (
+        "Reports: hours, 13 weeks by member and week",
+        "dashboard:reports",
+        weeks_back(13, by="member", then="week"),
+    ),
+    (
+        "Reports: hours CSV, 13 weeks by member and day",
+        "dashboard:reports_csv",
+        weeks_back(13, by="member", then="day"),
+    ),
 ]
 
 WARM_UP = 3
@@ -339,6 +365,7 @@ def page_url(url_name, query, workspace, arguments=None):
             path = reverse(url_name)
         except NoReverseMatch:
             return None
+    query = {name: value(workspace) if callable(value) else value for name, value in query.items()}
     return f"{path}?{urlencode(query, safe=',')}" if query else path
 
 
@@ -368,6 +395,8 @@ def measure_pages(world, *, repeat, say, pages=None, warm_up=WARM_UP):
                 with CaptureQueriesContext(database) as queries:
                     started = time.perf_counter()
                     response = client.get(url, headers=headers, secure=True)
+                    if response.streaming:  # a CSV: the time it takes is the time to read it all
+                        b"".join(response.streaming_content)
                     elapsed = time.perf_counter() - started
                 result.times_ms.append(elapsed * 1000)
                 result.query_counts.append(len(queries.captured_queries))
