@@ -31,12 +31,11 @@ from datetime import date, timedelta
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.db.models.fields.json import KT
-from django.utils import timezone
 
 from dashboard.selectors.reports import Period, ids_from_query, ids_of_workspace, period_from_query
 from integrations.models import AttendanceFetch, DailyAttendance, Member
 from integrations.models.attendance import days_words
-from integrations.services.attendance import FETCH_GRACE, MAX_FETCH_DAYS, attendance_window
+from integrations.services.attendance import MAX_FETCH_DAYS, attendance_fetch_under_way, attendance_window
 
 ATTENDANCE_PER_PAGE = 100  # member-days a page
 PROJECT_VIEWER = "Project viewer"
@@ -154,22 +153,26 @@ def attendance_rows_for_workspace(*, workspace, filters: AttendanceFilters):
     rows = _in_period(workspace, filters)
     if filters.statuses:
         rows = rows.filter(_any_status(filters.statuses))
-    rows = rows.select_related("member").annotate(webwork_name=KT("raw__user_name")).only(
-        "date",
-        "user_webwork_id",
-        "statuses",
-        "first_start",
-        "last_end",
-        "tracked_minutes",
-        "expected_minutes",
-        "late_minutes",
-        "left_early_minutes",
-        "break_minutes",
-        "breaks",
-        "member__firstname",
-        "member__lastname",
-        "member__email",
-        "member__webwork_id",
+    rows = (
+        rows.select_related("member")
+        .annotate(webwork_name=KT("raw__user_name"))
+        .only(
+            "date",
+            "user_webwork_id",
+            "statuses",
+            "first_start",
+            "last_end",
+            "tracked_minutes",
+            "expected_minutes",
+            "late_minutes",
+            "left_early_minutes",
+            "break_minutes",
+            "breaks",
+            "member__firstname",
+            "member__lastname",
+            "member__email",
+            "member__webwork_id",
+        )
     )
     by_member = [
         F("member__firstname").asc(nulls_last=True),
@@ -350,7 +353,7 @@ def attendance_coverage_for_workspace(*, workspace, period: Period, now=None) ->
             "-requested_at", "-id"
         )[:20]
     )
-    pending = [fetch for fetch in fetches if fetch.pending and not _lost(fetch, now)]
+    pending = [fetch for fetch in fetches if attendance_fetch_under_way(fetch, now)]
     if pending:
         coverage.fetch = pending[0]
     elif coverage.missing and fetches and fetches[0].status == AttendanceFetch.Status.FAILED:
@@ -363,14 +366,6 @@ def attendance_coverage_for_workspace(*, workspace, period: Period, now=None) ->
         span = (newest - coverage.missing[0]).days + 1
         coverage.auto = not asked_before and span <= MAX_FETCH_DAYS
     return coverage
-
-
-def _lost(fetch, now):
-    """A queued fetch whose task never started (see services.attendance.FETCH_GRACE)."""
-    return (
-        fetch.status == AttendanceFetch.Status.QUEUED
-        and fetch.requested_at < (now or timezone.now()) - FETCH_GRACE
-    )
 
 
 # --- filter choices ----------------------------------------------------------------------------

@@ -15,8 +15,8 @@ at most 31 dates (the longest range WebWork's by-day reports accept), 31 x ceil(
 requests: under a minute of the rate limit for up to 100 members.
 
 A fetch already queued or running that covers the dates asked for is returned instead of a
-second one. A queued fetch no worker started within FETCH_GRACE is taken as lost and may be
-asked for again.
+second one. A fetch not finished within FETCH_GRACE of being asked for (its task lost, or its
+worker killed) is taken as lost and may be asked for again.
 
 The task does not take the workspace's sync lock: a long full sync would otherwise hold a
 manager's fetch for minutes. Both write one date per transaction from WebWork's answer, and the
@@ -53,6 +53,12 @@ def attendance_window(*, workspace, today=None) -> tuple[date, date]:
     workspace's calendar."""
     today = today or workspace.today()
     return today - timedelta(days=WINDOW_DAYS), today
+
+
+def attendance_fetch_under_way(fetch, now=None):
+    """Whether `fetch` is queued or running and not lost: a fetch whose task has not finished
+    FETCH_GRACE after it was asked for is taken as lost with its worker."""
+    return fetch.pending and fetch.requested_at >= (now or timezone.now()) - FETCH_GRACE
 
 
 def attendance_fetch_pending(*, workspace, date_from, date_to, now=None):

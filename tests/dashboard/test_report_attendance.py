@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from integrations.models import AttendanceFetch, Member
 from tests.factories import DailyAttendanceFactory, MemberFactory, WorkspaceFactory, bulk, manager_of
@@ -409,3 +410,18 @@ def test_a_day_whose_member_the_mirror_lacks_yet_reads_webwork_s_name(acme, mana
         client.get(url(acme, "dashboard:report_attendance_csv"), last_week(acme)).streaming_content
     )
     assert "Dana Dee,77" in csv_rows.decode()
+
+
+def test_a_fetch_whose_worker_was_lost_stops_the_polling_and_offers_a_button(acme, manager, client, older):
+    first, last = older
+    AttendanceFetch.objects.create(
+        workspace=acme,
+        date_from=first,
+        date_to=last,
+        status=AttendanceFetch.Status.RUNNING,
+        requested_at=timezone.now() - timedelta(minutes=30),
+    )
+    page = shown(client.get(url(acme), custom(first, last), headers=HTMX))
+    assert "every 2s" not in page
+    assert "Fetch attendance for" in page
+    assert "load, submit" not in page  # asked for before: the manager decides
