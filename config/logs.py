@@ -169,6 +169,7 @@ class LogContextFilter(logging.Filter):
 # gunicorn's access atoms that become fields of a JSON access line.
 ACCESS_FIELDS = {
     "remote_addr": "h",
+    "forwarded_for": "{x-forwarded-for}i",
     "method": "m",
     "path": "U",
     "query": "q",
@@ -247,6 +248,7 @@ def logging_config(*, fmt, level="INFO", gunicorn=False):
     and redaction filters. With `gunicorn`, its error and access loggers write through it too."""
     if fmt not in LOG_FORMATS:
         raise ValueError(f"Unknown log format {fmt!r}.")
+    level = (level or "INFO").upper()
     config = {
         "version": 1,
         "disable_existing_loggers": False,

@@ -54,7 +54,7 @@ def workers_for(cpus, *, exact=None, cap=DEFAULT_MAX_WORKERS):
 
 # --- sockets and processes ----------------------------------------------------------------
 
-bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT') or 8000}"
 workers = workers_for(
     cpu_count(),
     exact=os.environ.get("GUNICORN_WORKERS"),
@@ -83,7 +83,7 @@ control_socket_disable = True
 
 # A request that takes longer is stuck: its worker is killed and replaced. Pages answer in well
 # under a second and webhooks are stored, not processed, in the request.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 # Seconds workers get to finish their requests on a restart or a reload.
 graceful_timeout = 30
 # Seconds an idle keep-alive connection from the proxy stays open (below nginx's or a load
@@ -95,12 +95,12 @@ keepalive = 5
 # Only these addresses may tell gunicorn the client's scheme and address (X-Forwarded-*). Django
 # reads the scheme from X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER): bind gunicorn where only the
 # proxy reaches it, and have the proxy set that header itself (deploy/nginx/clockroom.conf).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
 
 # --- logs ---------------------------------------------------------------------------------
 
 _log_format = log_format(os.environ.get("DJANGO_LOG_FORMAT"), debug=_flag("DJANGO_DEBUG"))
-loglevel = os.environ.get("DJANGO_LOG_LEVEL", "INFO").lower()
+loglevel = (os.environ.get("DJANGO_LOG_LEVEL") or "INFO").lower()
 accesslog = "-"  # on, through logconfig_dict below
 errorlog = "-"
 # The access line's message (its fields are also in the JSON line's "http" object). The request id

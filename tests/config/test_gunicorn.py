@@ -66,6 +66,22 @@ def test_the_config_reads_its_environment(monkeypatch):
     assert load_conf(monkeypatch, GUNICORN_WORKERS="6", GUNICORN_BIND="0.0.0.0:80")["workers"] == 6
 
 
+def test_empty_variables_mean_the_defaults(monkeypatch):
+    """A systemd EnvironmentFile (deploy/systemd/clockroom.env.example) sets unfilled names empty."""
+    empty = dict.fromkeys(
+        ["GUNICORN_WORKERS", "GUNICORN_MAX_WORKERS", "GUNICORN_BIND", "GUNICORN_TIMEOUT", "PORT"], ""
+    )
+    conf = load_conf(monkeypatch, FORWARDED_ALLOW_IPS="", DJANGO_LOG_LEVEL="", DJANGO_LOG_FORMAT="", **empty)
+    assert conf["workers"] == min(2 * len(os.sched_getaffinity(0)) + 1, 8)
+    assert (conf["bind"], conf["timeout"], conf["forwarded_allow_ips"]) == (
+        "127.0.0.1:8000",
+        30,
+        "127.0.0.1,::1",
+    )
+    assert conf["logconfig_dict"]["root"]["level"] == "INFO"
+    assert conf["logconfig_dict"]["handlers"]["console"]["formatter"] == "json"
+
+
 def gunicorn_env(tmp_path, **overrides):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WEBWORK_", "GUNICORN_"))}
     env.pop("PORT", None)
