@@ -494,10 +494,9 @@ def threshold_from_query(value):
 def activity_days(period):
     """(the heat map's days, whether the period was cut): the period's days, at most
     ACTIVITY_MAX_DAYS from its start."""
-    last = min(period.end, period.start + timedelta(days=ACTIVITY_MAX_DAYS - 1))
-    return [
-        period.start + timedelta(days=n) for n in range((last - period.start).days + 1)
-    ], last < period.end
+    length = (period.end - period.start).days + 1
+    shown = min(length, ACTIVITY_MAX_DAYS)
+    return [period.start + timedelta(days=n) for n in range(shown)], shown < length
 
 
 def activity_for_workspace(

@@ -68,11 +68,18 @@ def _choices(workspace):
 # --- Timeline -------------------------------------------------------------------------------------
 
 
-def _day(value):
+TIMELINE_YEARS = 10  # how far from today the timeline goes (a day beyond is read as today)
+
+
+def _day(value, today):
+    """The day `?date=` names, if it is a date within TIMELINE_YEARS of `today`; else None."""
     try:
-        return parse_date(value) if value else None
+        day = parse_date(value) if value else None
     except ValueError:
         return None
+    if day is None or abs((day - today).days) > TIMELINE_YEARS * 366:
+        return None
+    return day
 
 
 @workspace_view
@@ -81,7 +88,8 @@ def report_timeline(request, workspace):
     week (`?view=week&member=<id>`). htmx (the filters, previous and next) gets the chart."""
     filters = ReportFilters.from_query(request.GET, workspace=workspace)
     members, projects = _choices(workspace)
-    day = _day(request.GET.get("date")) or workspace.today()
+    today = workspace.today()
+    day = _day(request.GET.get("date"), today) or today
     view = "week" if request.GET.get("view") == "week" else "day"
     member = None
     if view == "week":
@@ -98,7 +106,7 @@ def report_timeline(request, workspace):
         "timeline": timeline,
         "view": view,
         "week_asked_without_member": request.GET.get("view") == "week" and member is None,
-        "today": workspace.today(),
+        "today": today,
         "manual_method": MANUAL_METHOD,
     }
     context["base_query"] = _timeline_query(filters, view)

@@ -688,6 +688,22 @@ def test_another_workspaces_ids_in_every_filter_are_ignored_without_a_trace(
 
 
 @pytest.mark.parametrize("report", REPORTS)
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date=0001-01-01&period=custom&from=0001-01-01&to=0001-01-02",
+        "date=9999-12-31&period=custom&from=9999-12-30&to=9999-12-31",
+        "date=2026-02-30&period=custom&from=2026-13-01&to=nope",
+        "period=last_month&member=x&member=999999999999999999999&project=-1&below=&page=9999",
+    ],
+)
+def test_odd_dates_and_ids_are_read_plainly(acme, manager, tuesday, report, query, client):
+    response = client.get(f"/w/1/reports/{report}/?{query}")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("report", REPORTS)
 def test_a_manager_of_another_workspace_is_not_let_in(acme, tuesday, globex, report, client):
     client.force_login(manager_of(globex["workspace"], username="gus"))
 
