@@ -2,8 +2,6 @@
 mirror rows; approving and rejecting through the real sandbox; WebWork's refusals; the history
 disclosure; bulk decisions; tenant isolation, CSRF and query counts that do not grow with rows."""
 
-import html
-import json
 import re
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -11,13 +9,8 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import factory
-import httpx
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard.selectors import approvals as inbox
@@ -30,6 +23,16 @@ from integrations.sync.leaves import sync_leave_policies, sync_leave_requests
 from integrations.sync.members import sync_members
 from integrations.sync.time_requests import sync_time_requests
 from integrations.sync.timesheets import sync_timesheets
+from tests.dashboard.helpers import (
+    HTMX,
+    NestedWire,
+    connected_by_owner,
+    queries_of,
+    shown,
+    triggers,
+    vary,
+    words,
+)
 from tests.dashboard.test_auth import manager_of
 from tests.factories import (
     ContractFactory,
@@ -44,33 +47,12 @@ from tests.factories import (
     bulk,
 )
 from tests.integrations.helpers import at, berlin_today, queued_tasks, weekday
-from tests.sandbox_world import mirror_connected
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
 BERLIN = ZoneInfo("Europe/Berlin")
-HTMX = {"HX-Request": "true"}
 DASH = "\N{EN DASH}"
 KINDS = ("timesheets", "time_requests", "leaves")
-
-
-def shown(response):
-    return html.unescape(response.content.decode())
-
-
-def words(response):
-    """The page's text as a person reads it: no tags, white space folded."""
-    text = " ".join(re.sub(r"<[^>]+>", " ", shown(response)).split())
-    return text.replace(" .", ".").replace(" ,", ",").replace(" :", ":")
-
-
-def vary(response):
-    return {part.strip() for part in response.get("Vary", "").split(",")}
-
-
-def triggers(response):
-    value = response.get("HX-Trigger", "")
-    return set(json.loads(value)) if value.startswith("{") else {value} if value else set()
 
 
 def local(day, hour, minute=0):
@@ -824,13 +806,6 @@ def busy_workspace(members_count):
     return workspace
 
 
-def queries_of(client, path, headers=None):
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path, headers=headers or {})
-    assert response.status_code == 200
-    return len(captured), response
-
-
 @pytest.mark.parametrize("tab", KINDS)
 def test_the_inbox_reads_a_page_in_the_same_few_queries_for_5_or_150_members(client, tab):
     counts = {}
@@ -852,33 +827,13 @@ def test_the_inbox_reads_a_page_in_the_same_few_queries_for_5_or_150_members(cli
 # --- Deciding through the real sandbox -----------------------------------------------------------
 
 
-class NestedWire(httpx.BaseTransport):
-    """The sandbox's wire for a request made inside a view under Django's test client: the test
-    client connects `close_old_connections` again for its own request, and the sandbox's request
-    (in the same thread) must not close the test's database connections."""
-
-    def __init__(self, wire):
-        self.wire = wire
-
-    def handle_request(self, request):
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        return self.wire.handle_request(request)
-
-
 @pytest.fixture
 def acme_live(world, wire, make_client, settings):
     """Acme as Clockroom knows it after its Owner connected it, with its approval queues mirrored:
     Alice's and Bob's submitted timesheets of last week, a pending time request of Alice and two
     pending leaves. Returns the tenant, the Django user signed in as the Owner, and the sandbox rows."""
     settings.WEBWORK_HTTP_TRANSPORT = NestedWire(wire)
-    tenant = mirror_connected(world.acme, world.owner)
-    user = get_user_model().objects.get(username=f"webwork-{world.owner.id}")
-    user.first_name, user.last_name = "Olivia", "Owens"
-    user.save()
-    mirror.WorkspaceAccess.objects.create(
-        user=user, workspace=tenant, connection=tenant.sync_connection, role="Owner", can_manage=True
-    )
+    tenant, user = connected_by_owner(world, first_name="Olivia", last_name="Owens")
     today = berlin_today()
     monday = today - timedelta(days=today.weekday() + 7)
     for person in (world.alice, world.bob):

@@ -1,7 +1,6 @@
 """The audit trail page and its CSV: who decided what, filtered, in the workspace's time zone."""
 
 import csv
-import html
 import io
 import re
 from datetime import datetime, time, timedelta
@@ -10,14 +9,10 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import AuditEvent
+from tests.dashboard.helpers import HTMX, shown
 from tests.factories import MemberFactory, WorkspaceFactory, manager_of
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
-
-
-def shown(response):
-    return html.unescape(response.content.decode())
 
 
 @pytest.fixture

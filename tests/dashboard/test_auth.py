@@ -16,6 +16,7 @@ from integrations.models import Connection, Member, Project, Workspace, Workspac
 from integrations.sandbox.models import AuthorizationCode
 from integrations.sandbox.oauth.services import oauth_application_register
 from integrations.webwork import oauth
+from tests.dashboard.helpers import csrf_token, shown
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 live = pytest.mark.django_db(databases=["default", "sandbox"], transaction=True)
@@ -42,10 +43,6 @@ def consent(client, authorize_url, *, email="owner@acme.test", decision="allow")
     )
     assert answer.status_code == 302, answer.content
     return answer["Location"]
-
-
-def shown(response):
-    return html.unescape(response.content.decode())
 
 
 @pytest.fixture
@@ -260,7 +257,7 @@ def test_sign_out_is_a_post_with_csrf():
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(user)
     home = browser.get("/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', home.content.decode()).group(1)
+    token = csrf_token(home.content.decode())
 
     assert browser.get("/auth/logout/").status_code == 405
     assert browser.post("/auth/logout/").status_code == 403

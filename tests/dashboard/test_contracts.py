@@ -3,22 +3,16 @@ creating, editing, pausing, resuming and deleting through the real sandbox; the 
 arithmetic; rates only for those who may see them; tenant isolation, CSRF and query counts that do
 not grow with rows."""
 
-import html
 import json
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import factory
-import httpx
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from dashboard.selectors.contracts import Forecast, limit_forecast
 from integrations import models as mirror
@@ -27,42 +21,30 @@ from integrations.sync.base import SyncContext
 from integrations.sync.contracts import sync_contracts
 from integrations.sync.members import sync_members
 from integrations.sync.projects import sync_projects
+from tests.dashboard.helpers import (
+    HTMX,
+    NestedWire,
+    connected_by_owner,
+    entry,
+    queries_of,
+    shown,
+    triggers,
+    vary,
+    words,
+)
 from tests.factories import (
     ContractFactory,
     MemberFactory,
     ProjectFactory,
-    TimeEntryFactory,
     WorkspaceFactory,
     bulk,
     manager_of,
 )
-from tests.sandbox_world import mirror_connected
 
 BERLIN = ZoneInfo("Europe/Berlin")
-HTMX = {"HX-Request": "true"}
 # A Wednesday morning in Berlin: three working days of the week starting Mon 30 Nov 2026 elapsed.
 WEDNESDAY = datetime(2026, 12, 2, 10, 0, tzinfo=BERLIN)
 MONDAY = date(2026, 11, 30)
-
-
-def shown(response):
-    return html.unescape(response.content.decode())
-
-
-def words(response_or_text):
-    """The page's text as a person reads it: no tags, white space folded."""
-    text = response_or_text if isinstance(response_or_text, str) else shown(response_or_text)
-    text = " ".join(re.sub(r"<[^>]+>", " ", text).split())
-    return text.replace(" .", ".").replace(" ,", ",").replace(" :", ":").replace(" ?", "?")
-
-
-def vary(response):
-    return {part.strip() for part in response.get("Vary", "").split(",")}
-
-
-def triggers(response):
-    value = response.get("HX-Trigger", "")
-    return set(json.loads(value)) if value.startswith("{") else {value} if value else set()
 
 
 def row_of(response, contract):
@@ -79,18 +61,6 @@ def row_ids(response):
 def url(workspace, *parts, query=""):
     path = f"/w/{workspace.webwork_id}/contracts/" + "".join(f"{part}/" for part in parts)
     return f"{path}?{query}" if query else path
-
-
-def track(workspace, contract, day, minutes, hour=9):
-    start = datetime.combine(day, time(hour), workspace.zone)
-    return TimeEntryFactory(
-        workspace=workspace,
-        contract=contract,
-        date=day,
-        start_time=start,
-        end_time=start + timedelta(minutes=minutes),
-        duration_minutes=minutes,
-    )
 
 
 # --- The forecast's arithmetic ----------------------------------------------------------------------
@@ -259,13 +229,13 @@ def team(acme, travel):
             workspace=acme, member=people[name], project=project, weekly_hours_limit=limit, **extra
         )
     today = acme.today()
-    track(acme, contract["Alice"], MONDAY, 20 * 60)
-    track(acme, contract["Alice"], today, 21 * 60 + 15, hour=0)
-    track(acme, contract["Bob"], today, 5 * 60)
-    track(acme, contract["Carol"], MONDAY, 60)
-    track(acme, contract["Dave"], today - timedelta(days=20), 120)
-    track(acme, contract["Erin"], MONDAY, 15 * 60)
-    track(acme, contract["Erin"], today, 15 * 60, hour=0)
+    entry(acme, contract["Alice"], MONDAY, 20 * 60)
+    entry(acme, contract["Alice"], today, 21 * 60 + 15, hour=0)
+    entry(acme, contract["Bob"], today, 5 * 60)
+    entry(acme, contract["Carol"], MONDAY, 60)
+    entry(acme, contract["Dave"], today - timedelta(days=20), 120)
+    entry(acme, contract["Erin"], MONDAY, 15 * 60)
+    entry(acme, contract["Erin"], today, 15 * 60, hour=0)
     return {"website": website, "mobile": mobile, "people": people, "contract": contract}
 
 
@@ -386,7 +356,7 @@ def test_closest_to_the_limit_orders_every_page_not_just_one(signed_in, acme, tr
         member=MemberFactory(workspace=acme, firstname="Zed"),
         weekly_hours_limit=1,
     )
-    track(acme, zed, acme.today(), 30)
+    entry(acme, zed, acme.today(), 30)
 
     by_member = row_ids(signed_in.get(url(acme, query="page=2")))
     closest = row_ids(signed_in.get(url(acme, query="sort=closest")))
@@ -405,13 +375,6 @@ def test_no_contract_at_all_and_none_matching_say_so(signed_in, acme):
     assert "No contract matches these filters. Show every contract." in narrowed
 
 
-def queries_of(client, path, headers=None):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(path, headers=headers or {})
-    assert response.status_code == 200
-    return len(queries.captured_queries), response
-
-
 def test_the_list_and_a_contracts_page_cost_the_same_queries_for_5_or_150_members(acme, signed_in, travel):
     project = ProjectFactory(workspace=acme)
     counts = {}
@@ -420,8 +383,8 @@ def test_the_list_and_a_contracts_page_cost_the_same_queries_for_5_or_150_member
         members = bulk(MemberFactory, size - (5 if size == 150 else 0), workspace=acme)
         for member in members:
             contract = ContractFactory(workspace=acme, member=member, project=project, weekly_hours_limit=30)
-            track(acme, contract, acme.today(), 90)
-            track(acme, contract, acme.today() - timedelta(days=9), 90)
+            entry(acme, contract, acme.today(), 90)
+            entry(acme, contract, acme.today() - timedelta(days=9), 90)
             mirror.AuditEvent.objects.create(
                 workspace=acme,
                 action="contract_update",
@@ -504,9 +467,9 @@ def test_a_manager_who_may_not_see_rates_cannot_send_one(client, acme):
 
 def test_a_contracts_page_shows_its_terms_its_week_and_eight_weeks_as_chart_and_table(signed_in, acme, team):
     alice = team["contract"]["Alice"]
-    track(acme, alice, MONDAY - timedelta(days=7), 45 * 60)
-    track(acme, alice, MONDAY - timedelta(days=7 * 7), 3 * 60)
-    track(acme, alice, MONDAY - timedelta(days=7 * 8), 7 * 60)  # nine weeks ago: not shown
+    entry(acme, alice, MONDAY - timedelta(days=7), 45 * 60)
+    entry(acme, alice, MONDAY - timedelta(days=7 * 7), 3 * 60)
+    entry(acme, alice, MONDAY - timedelta(days=7 * 8), 7 * 60)  # nine weeks ago: not shown
 
     response = signed_in.get(url(acme, alice.webwork_id))
 
@@ -724,32 +687,12 @@ def test_signed_out_visitors_go_to_sign_in_and_posts_are_not_found(client, acme,
 # --- Changing contracts through the real sandbox ------------------------------------------------------
 
 
-class NestedWire(httpx.BaseTransport):
-    """The sandbox's wire for a request made inside a view under Django's test client: the test
-    client connects `close_old_connections` again for its own request, and the sandbox's request
-    (in the same thread) must not close the test's database connections."""
-
-    def __init__(self, wire):
-        self.wire = wire
-
-    def handle_request(self, request):
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        return self.wire.handle_request(request)
-
-
 @pytest.fixture
 def live(world, wire, make_client, settings):
     """Acme as Clockroom knows it once its Owner connected it: Alice on Website (40 h a week, her
     member rate of 50) and Bob on nothing yet, mirrored; 30 h tracked by Alice today (in the mirror)."""
     settings.WEBWORK_HTTP_TRANSPORT = NestedWire(wire)
-    tenant = mirror_connected(world.acme, world.owner)
-    user = get_user_model().objects.get(username=f"webwork-{world.owner.id}")
-    user.first_name, user.last_name = "Olivia", "Owens"
-    user.save()
-    mirror.WorkspaceAccess.objects.create(
-        user=user, workspace=tenant, connection=tenant.sync_connection, role="Owner", can_manage=True
-    )
+    tenant, user = connected_by_owner(world, first_name="Olivia", last_name="Owens")
     website = sandbox.Project.objects.create(workspace=world.acme, owner=world.owner, name="Website", rate=80)
     mobile = sandbox.Project.objects.create(workspace=world.acme, owner=world.owner, name="Mobile app")
     contract = sandbox.Contract.objects.create(
@@ -759,7 +702,7 @@ def live(world, wire, make_client, settings):
     for sync in (sync_members, sync_projects, sync_contracts):
         sync(ctx)
     mirrored = mirror.Contract.objects.get(workspace=tenant, webwork_id=str(contract.id))
-    track(tenant, mirrored, tenant.today(), 30 * 60, hour=0)
+    entry(tenant, mirrored, tenant.today(), 30 * 60, hour=0)
     return {
         "tenant": tenant,
         "user": user,

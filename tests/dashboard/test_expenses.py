@@ -3,18 +3,13 @@ CSV of exactly what the filters select; recording, changing and deleting through
 with WebWork's refusals on the form; tenant isolation, CSRF and query counts that do not grow."""
 
 import csv
-import html
 import io
-import json
 import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-import httpx
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -26,6 +21,16 @@ from integrations.sync.contracts import sync_contracts
 from integrations.sync.expenses import sync_expense_categories, sync_expenses
 from integrations.sync.members import sync_members
 from integrations.sync.projects import sync_projects
+from tests.dashboard.helpers import (
+    HTMX,
+    NestedWire,
+    connected_by_owner,
+    csrf_token,
+    queries_of,
+    shown,
+    triggers,
+    words,
+)
 from tests.factories import (
     ContractFactory,
     ExpenseCategoryFactory,
@@ -36,22 +41,8 @@ from tests.factories import (
     bulk,
     manager_of,
 )
-from tests.sandbox_world import mirror_connected
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-HTMX = {"HX-Request": "true"}
-
-
-def shown(response):
-    return html.unescape(response.content.decode())
-
-
-def words(response):
-    return " ".join(re.sub(r"<[^>]+>", " ", shown(response)).split())
-
-
-def triggers(response):
-    return set(json.loads(response.get("HX-Trigger") or "{}"))
 
 
 def row_ids(text):
@@ -356,7 +347,7 @@ def test_changes_need_the_csrf_token(acme, books):
     for path in ("add/", "e-train/edit/", "e-train/delete/"):
         assert browser.post(f"/w/1/expenses/{path}", {"name": "x"}).status_code == 403, path
     page = shown(browser.get("/w/1/expenses/e-train/delete/"))
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     answer = browser.post("/w/1/expenses/e-secret/delete/", {"csrfmiddlewaretoken": token})
     assert answer.status_code == 404  # with the token the view runs (and finds no such expense)
 
@@ -391,15 +382,12 @@ def test_a_page_of_expenses_costs_the_same_queries_for_5_or_150(client):
         workspace = many_expenses(size)
         client.force_login(manager_of(workspace, username=f"manager-{size}"))
         path = f"/w/{workspace.webwork_id}/expenses/"
-        with CaptureQueriesContext(connection) as full:
-            response = client.get(path)
-        with CaptureQueriesContext(connection) as partial:
-            client.get(path, headers=HTMX)
+        full, response = queries_of(client, path)
+        partial, _ = queries_of(client, path, HTMX)
         with CaptureQueriesContext(connection) as export:
-            csv_of(client.get(f"{path}export.csv"))
-        assert response.status_code == 200
+            csv_of(client.get(f"{path}export.csv"))  # the rows are read as the answer streams
         assert len(row_ids(shown(response))) == min(size, 50)
-        counts[size] = (len(full), len(partial), len(export))
+        counts[size] = (full, partial, len(export))
     assert counts[5] == counts[150]
     assert counts[150][0] <= 17, counts
     assert counts[150][1] <= 9, counts
@@ -407,19 +395,6 @@ def test_a_page_of_expenses_costs_the_same_queries_for_5_or_150(client):
 
 
 # --- Changing expenses through the real sandbox ----------------------------------------------------
-
-
-class NestedWire(httpx.BaseTransport):
-    """The sandbox's wire for a request made inside a view under Django's test client: the
-    sandbox's request (in the same thread) must not close the test's database connections."""
-
-    def __init__(self, wire):
-        self.wire = wire
-
-    def handle_request(self, request):
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        return self.wire.handle_request(request)
 
 
 @pytest.fixture
@@ -441,11 +416,7 @@ def acme_live(world, wire, make_client, settings):
         date=date(2026, 11, 3),
         amount=Decimal("89.90"),
     )
-    tenant = mirror_connected(world.acme, world.owner)
-    user = get_user_model().objects.get(username=f"webwork-{world.owner.id}")
-    mirror.WorkspaceAccess.objects.create(
-        user=user, workspace=tenant, connection=tenant.sync_connection, role="Owner", can_manage=True
-    )
+    tenant, user = connected_by_owner(world)
     ctx = SyncContext(workspace=tenant, client=make_client(world.owner))
     for sync in (sync_members, sync_projects, sync_contracts, sync_expense_categories, sync_expenses):
         sync(ctx)

@@ -1,6 +1,5 @@
 """The manager's home and a workspace's overview, read from the mirror."""
 
-import html
 import re
 from datetime import datetime, time, timedelta
 
@@ -9,6 +8,7 @@ from django.utils import timezone
 
 from dashboard.selectors.overview import hours_for_workspace
 from integrations import models
+from tests.dashboard.helpers import HTMX, counts_shown, entry, shown
 from tests.factories import (
     ContractFactory,
     LeaveRequestFactory,
@@ -24,31 +24,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
-
-
-def shown(response):
-    return html.unescape(response.content.decode())
-
-
-def counts_shown(text):
-    return {name: int(n) for name, n in re.findall(r'data-count="(\w+)">(\d+)<', text)}
-
-
-def at(workspace, day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), workspace.zone)
-
-
-def entry(workspace, contract, day, minutes, *, hour=9, open_=False):
-    start = at(workspace, day, hour)
-    return TimeEntryFactory(
-        workspace=workspace,
-        contract=contract,
-        date=day,
-        start_time=start,
-        end_time=None if open_ else start + timedelta(minutes=minutes),
-        duration_minutes=0 if open_ else minutes,
-    )
 
 
 @pytest.fixture

@@ -2,17 +2,11 @@
 inviting someone through the real sandbox; tenant isolation, CSRF and query counts that do not
 grow with the number of members."""
 
-import html
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
-import httpx
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard.selectors.overview import hours_for_workspace
@@ -21,48 +15,21 @@ from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sync.base import SyncContext
 from integrations.sync.members import sync_members
+from tests.dashboard.helpers import HTMX, NestedWire, connected_by_owner, entry, queries_of, shown, words
 from tests.factories import (
     ContractFactory,
     ExpenseFactory,
     LeaveRequestFactory,
     MemberFactory,
     ProjectFactory,
-    TimeEntryFactory,
     TimeRequestFactory,
     TimesheetFactory,
     WorkspaceFactory,
     bulk,
     manager_of,
 )
-from tests.sandbox_world import mirror_connected
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-HTMX = {"HX-Request": "true"}
-
-
-def shown(response):
-    return html.unescape(response.content.decode())
-
-
-def words(response):
-    return " ".join(re.sub(r"<[^>]+>", " ", shown(response)).split())
-
-
-def at(workspace, day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), workspace.zone)
-
-
-def entry(workspace, contract, day, minutes, *, hour=9, running_since=None):
-    """A closed entry of `minutes` on `day`, or (running_since) a tracker running since then."""
-    start = running_since or at(workspace, day, hour)
-    return TimeEntryFactory(
-        workspace=workspace,
-        contract=contract,
-        date=day,
-        start_time=start,
-        end_time=None if running_since else start + timedelta(minutes=minutes),
-        duration_minutes=0 if running_since else minutes,
-    )
 
 
 def activity(workspace, member, day, level):
@@ -321,13 +288,6 @@ def busy_workspace(size):
     return workspace, members
 
 
-def queries_of(client, path, headers=None):
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path, headers=headers or {})
-    assert response.status_code == 200, path
-    return len(captured), response
-
-
 def test_the_list_and_a_members_page_cost_the_same_queries_for_5_or_150_members(client):
     counts = {}
     for size in (5, 150):
@@ -473,30 +433,12 @@ def test_a_role_webwork_does_not_offer_is_refused_by_the_form_before_webwork_is_
 # --- Changing a role and inviting, through the real sandbox --------------------------------------
 
 
-class NestedWire(httpx.BaseTransport):
-    """The sandbox's wire for a request made inside a view under Django's test client: the test
-    client connects `close_old_connections` again for its own request, and the sandbox's request
-    (in the same thread) must not close the test's database connections."""
-
-    def __init__(self, wire):
-        self.wire = wire
-
-    def handle_request(self, request):
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        return self.wire.handle_request(request)
-
-
 @pytest.fixture
 def acme_live(world, wire, make_client, settings, client):
     """Acme as Clockroom knows it after its Owner connected it, members mirrored; the client
     signed in as the Owner."""
     settings.WEBWORK_HTTP_TRANSPORT = NestedWire(wire)
-    tenant = mirror_connected(world.acme, world.owner)
-    user = get_user_model().objects.get(username=f"webwork-{world.owner.id}")
-    mirror.WorkspaceAccess.objects.create(
-        user=user, workspace=tenant, connection=tenant.sync_connection, role="Owner", can_manage=True
-    )
+    tenant, user = connected_by_owner(world)
     sync_members(SyncContext(workspace=tenant, client=make_client(world.owner)))
     client.force_login(user)
     return tenant

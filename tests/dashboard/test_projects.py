@@ -2,58 +2,28 @@
 with its contracts, its tasks (searchable, with assignees and time spent) and its viewers; tenant
 isolation and query counts that do not grow with the number of members."""
 
-import html
 import re
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from dashboard.selectors.overview import hours_for_workspace
 from dashboard.selectors.projects import projects_page_for_workspace
 from integrations import models as mirror
+from tests.dashboard.helpers import HTMX, entry, queries_of, shown, words
 from tests.factories import (
     ContractFactory,
     MemberFactory,
     ProjectFactory,
     TaskFactory,
-    TimeEntryFactory,
     WorkspaceFactory,
     bulk,
     manager_of,
 )
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
-
-
-def shown(response):
-    return html.unescape(response.content.decode())
-
-
-def words(response):
-    return " ".join(re.sub(r"<[^>]+>", " ", shown(response)).split())
-
-
-def at(workspace, day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), workspace.zone)
-
-
-def entry(workspace, contract, day, minutes, *, hour=9, task=None, running_since=None):
-    start = running_since or at(workspace, day, hour)
-    return TimeEntryFactory(
-        workspace=workspace,
-        contract=contract,
-        task=task,
-        task_webwork_id=int(task.webwork_id) if task else None,
-        date=day,
-        start_time=start,
-        end_time=None if running_since else start + timedelta(minutes=minutes),
-        duration_minutes=0 if running_since else minutes,
-    )
 
 
 def rows(text):
@@ -360,13 +330,6 @@ def busy_workspace(size):
     return workspace, projects
 
 
-def queries_of(client, path, headers=None):
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path, headers=headers or {})
-    assert response.status_code == 200, path
-    return len(captured)
-
-
 def test_the_list_and_a_projects_page_cost_the_same_queries_for_5_or_150_members(client):
     counts = {}
     for size in (5, 150):
@@ -375,10 +338,10 @@ def test_the_list_and_a_projects_page_cost_the_same_queries_for_5_or_150_members
         base = f"/w/{workspace.webwork_id}/projects/"
         page = f"{base}{projects[0].webwork_id}/"
         counts[size] = (
-            queries_of(client, base),
-            queries_of(client, f"{base}?q=project", HTMX),
-            queries_of(client, page),
-            queries_of(client, f"{page}?q=task", HTMX),
+            queries_of(client, base)[0],
+            queries_of(client, f"{base}?q=project", HTMX)[0],
+            queries_of(client, page)[0],
+            queries_of(client, f"{page}?q=task", HTMX)[0],
         )
     assert counts[5] == counts[150], counts
     listing, list_partial, project, tasks = counts[150]

@@ -15,6 +15,7 @@ from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
 from integrations.sync import orchestrator
+from tests.dashboard.helpers import HTMX, counts_shown, csrf_token, shown, vary, words
 from tests.dashboard.test_auth import LOGIN, consent, manager_of, path_of
 from tests.integrations.helpers import queued_tasks
 from tests.sandbox_world import sync_connection_for
@@ -22,33 +23,12 @@ from tests.sandbox_world import sync_connection_for
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 live = pytest.mark.django_db(databases=["default", "sandbox"], transaction=True)
 
-HTMX = {"HX-Request": "true"}
 POLLING = 'hx-trigger="every 2s"'
-
-
-def shown(response):
-    return html.unescape(response.content.decode())
 
 
 def syncs_queued():
     """(workspace pk, kind) of each sync task waiting in django-q2's queue."""
     return [tuple(t["args"]) for t in queued_tasks() if t["func"] == "integrations.tasks.workspace_sync_task"]
-
-
-def words(response):
-    """The page's text as a person reads it: no tags, white space folded."""
-    text = " ".join(re.sub(r"<[^>]+>", " ", shown(response)).split())
-    return text.replace(" .", ".").replace(" ,", ",").replace(" :", ":")
-
-
-def counts_shown(answer):
-    """{name: number} of the counts a page shows (`data-count="<name>">number<`)."""
-    text = answer if isinstance(answer, str) else shown(answer)
-    return {name: int(n) for name, n in re.findall(r'data-count="(\w+)">(\d+)<', text)}
-
-
-def vary(response):
-    return {part.strip() for part in response.get("Vary", "").split(",")}
 
 
 @pytest.fixture
@@ -357,7 +337,7 @@ def test_sync_now_is_a_post_with_csrf(owner, acme):
     page = browser.get("/w/1/").content.decode()
     assert 'action="/w/1/sync/now/"' in page
     assert 'hx-post="/w/1/sync/now/"' in page
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     assert browser.post("/w/1/sync/now/", {"csrfmiddlewaretoken": token}).status_code == 302
 
 
@@ -677,4 +657,3 @@ def test_many_owed_dates_read_as_one_span_of_days(signed_in, acme):
         "error, failing for 10 minutes (1 try)." in text
     )
     assert "time entries of 2026-12-01" not in text.lower()
-

@@ -3,16 +3,11 @@ adding a viewer, giving and taking projects, removing and restoring through the 
 WebWork's refusals on the forms; tenant isolation, CSRF and query counts that do not grow."""
 
 import html
-import json
 import re
 
-import httpx
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from integrations import models as mirror
 from integrations.sandbox import models as sandbox
@@ -21,23 +16,19 @@ from integrations.sync.base import SyncContext
 from integrations.sync.members import sync_members
 from integrations.sync.project_viewers import sync_project_viewers
 from integrations.sync.projects import sync_projects
+from tests.dashboard.helpers import (
+    HTMX,
+    NestedWire,
+    connected_by_owner,
+    csrf_token,
+    queries_of,
+    shown,
+    triggers,
+    words,
+)
 from tests.factories import ProjectFactory, WorkspaceFactory, manager_of
-from tests.sandbox_world import mirror_connected
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
-HTMX = {"HX-Request": "true"}
-
-
-def shown(response):
-    return html.unescape(response.content.decode())
-
-
-def words(response):
-    return " ".join(re.sub(r"<[^>]+>", " ", shown(response)).split())
-
-
-def triggers(response):
-    return set(json.loads(response.get("HX-Trigger") or "{}"))
 
 
 def row_ids(text):
@@ -199,7 +190,7 @@ def test_changes_need_the_csrf_token(acme, clients):
     for path in ("add/", "101/assign/", "101/unassign/", "101/remove/", "103/restore/"):
         assert browser.post(f"/w/1/viewers/{path}", {"project": "12"}).status_code == 403, path
     page = shown(browser.get("/w/1/viewers/101/assign/"))
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     # With the token the request reaches the view (which finds no such project: nothing is asked).
     answer = browser.post("/w/1/viewers/101/assign/", {"project": "21", "csrfmiddlewaretoken": token})
     assert answer.status_code == 404
@@ -219,32 +210,16 @@ def test_a_page_of_viewers_costs_the_same_queries_for_5_or_150(client):
         workspace = many_viewers(size)
         client.force_login(manager_of(workspace, username=f"manager-{size}"))
         path = f"/w/{workspace.webwork_id}/viewers/"
-        with CaptureQueriesContext(connection) as full:
-            response = client.get(path)
-        with CaptureQueriesContext(connection) as partial:
-            client.get(path, headers=HTMX)
-        assert response.status_code == 200
+        full, response = queries_of(client, path)
+        partial, _ = queries_of(client, path, HTMX)
         assert len(row_ids(shown(response))) == min(size, 50)
-        counts[size] = (len(full), len(partial))
+        counts[size] = (full, partial)
     assert counts[5] == counts[150]
     assert counts[150][0] <= 16, counts
     assert counts[150][1] <= 8, counts
 
 
 # --- Changing viewers through the real sandbox -----------------------------------------------------
-
-
-class NestedWire(httpx.BaseTransport):
-    """The sandbox's wire for a request made inside a view under Django's test client: the
-    sandbox's request (in the same thread) must not close the test's database connections."""
-
-    def __init__(self, wire):
-        self.wire = wire
-
-    def handle_request(self, request):
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        return self.wire.handle_request(request)
 
 
 @pytest.fixture
@@ -257,11 +232,7 @@ def acme_live(world, wire, make_client, settings):
     sandbox.Project.objects.create(workspace=world.acme, owner=world.owner, name="Billing")
     nora = sandbox.Membership.objects.get(workspace=world.acme, user=world.viewer)
     sandbox.ViewerProject.objects.create(viewer=nora, project=website)
-    tenant = mirror_connected(world.acme, world.owner)
-    user = get_user_model().objects.get(username=f"webwork-{world.owner.id}")
-    mirror.WorkspaceAccess.objects.create(
-        user=user, workspace=tenant, connection=tenant.sync_connection, role="Owner", can_manage=True
-    )
+    tenant, user = connected_by_owner(world)
     ctx = SyncContext(workspace=tenant, client=make_client(world.owner))
     for sync in (sync_members, sync_projects, sync_project_viewers):
         sync(ctx)
