@@ -7,21 +7,16 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from django.db import connections
-from django.test import Client
 from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.cluster import Cluster
 from playwright.sync_api import expect
 
-from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
-from integrations.sync import orchestrator
+from tests.browser.helpers import sign_in_as_owner
 from tests.integrations.helpers import weekday
-from tests.sandbox_world import mirror_connected
 
 pytestmark = [
     pytest.mark.browser,
@@ -73,28 +68,7 @@ def inbox(world, waiting, live_webwork, page, settings):
     """Acme connected by its Owner and synced over HTTP; the Owner signed in in the browser.
     Yields the inbox's address; no error may reach the browser's console meanwhile."""
     settings.WEBWORK_HISTORY_DAYS = 3
-    tenant = mirror_connected(world.acme, world.owner)
-    user = get_user_model().objects.get(username=f"webwork-{world.owner.id}")
-    user.first_name, user.last_name = "Olivia", "Owens"
-    user.save()
-    mirror.WorkspaceAccess.objects.create(
-        user=user, workspace=tenant, connection=tenant.sync_connection, role="Owner", can_manage=True
-    )
-    assert orchestrator.workspace_sync(tenant, kind="full").status == orchestrator.DONE
-    signed_in = Client()
-    signed_in.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": signed_in.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_webwork.url,
-            }
-        ]
-    )
-    problems = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    _tenant, problems = sign_in_as_owner(world, page, live_webwork, first_name="Olivia", last_name="Owens")
     yield f"{live_webwork.url}/w/{world.acme.id}/approvals/"
     assert problems == []
 

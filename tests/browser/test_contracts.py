@@ -6,29 +6,19 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from dashboard.selectors.contracts import Forecast, limit_forecast
-from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
-from integrations.sync import orchestrator
-from tests.sandbox_world import mirror_connected
+from tests.browser.helpers import duration, sign_in_as_owner
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(databases=["default", "sandbox"], transaction=True),
 ]
 TRACKED = 6 * 60  # Alice's minutes on Website today
-
-
-def duration(minutes):
-    hours, mins = divmod(minutes, 60)
-    return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
 
 
 def forecast_words(tenant, tracked, limit):
@@ -71,29 +61,9 @@ def alice_on_website(world):
 def signed_in_page(world, alice_on_website, live_webwork, page, settings):
     """Acme connected by its Owner and fully synced; the browser signed in as the Owner."""
     settings.WEBWORK_HISTORY_DAYS = 3
-    tenant = mirror_connected(world.acme, world.owner)
-    user = get_user_model().objects.get(username=f"webwork-{world.owner.id}")
-    user.first_name, user.last_name = "Olivia", "Owens"
-    user.save()
-    mirror.WorkspaceAccess.objects.create(
-        user=user, workspace=tenant, connection=tenant.sync_connection, role="Owner", can_manage=True
+    page.tenant, page.problems = sign_in_as_owner(
+        world, page, live_webwork, first_name="Olivia", last_name="Owens"
     )
-    assert orchestrator.workspace_sync(tenant, kind="full").status == orchestrator.DONE
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_webwork.url,
-            }
-        ]
-    )
-    page.problems = []
-    page.on("console", lambda msg: page.problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
-    page.tenant = tenant
     return page
 
 

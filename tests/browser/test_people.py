@@ -6,27 +6,17 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from integrations import models as mirror
 from integrations.sandbox import models as sandbox
 from integrations.sandbox import timekeeping
-from integrations.sync import orchestrator
-from tests.sandbox_world import mirror_connected
+from tests.browser.helpers import duration, sign_in_as_owner
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(databases=["default", "sandbox"], transaction=True),
 ]
-
-
-def duration(minutes):
-    hours, mins = divmod(minutes, 60)
-    return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
 
 
 @pytest.fixture
@@ -60,26 +50,7 @@ def test_a_manager_looks_up_a_person_and_reads_their_contracts_and_hours(
 ):
     settings.WEBWORK_HISTORY_DAYS = 3
     world = alices_week
-    tenant = mirror_connected(world.acme, world.owner)
-    user = get_user_model().objects.get(username=f"webwork-{world.owner.id}")
-    mirror.WorkspaceAccess.objects.create(
-        user=user, workspace=tenant, connection=tenant.sync_connection, role="Owner", can_manage=True
-    )
-    assert orchestrator.workspace_sync(tenant, kind="full").status == orchestrator.DONE
-    problems = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    signed_in = Client()
-    signed_in.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": signed_in.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_webwork.url,
-            }
-        ]
-    )
+    _tenant, problems = sign_in_as_owner(world, page, live_webwork)
 
     page.goto(f"{live_webwork.url}/w/{world.acme.id}/")
     page.get_by_role("navigation", name="Acme Studio").get_by_role("link", name="People").click()

@@ -7,15 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
-from django.test import Client
 from playwright.sync_api import expect
 
-from integrations import models as mirror
 from integrations.sandbox import models as sandbox
-from integrations.sync import orchestrator
-from tests.sandbox_world import mirror_connected
+from tests.browser.helpers import sign_in_as_owner
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,26 +38,7 @@ def signed_in(acme_books, live_webwork, page, settings):
     the console problems seen (none expected)."""
     settings.WEBWORK_HISTORY_DAYS = 3
     world = acme_books
-    tenant = mirror_connected(world.acme, world.owner)
-    user = get_user_model().objects.get(username=f"webwork-{world.owner.id}")
-    mirror.WorkspaceAccess.objects.create(
-        user=user, workspace=tenant, connection=tenant.sync_connection, role="Owner", can_manage=True
-    )
-    assert orchestrator.workspace_sync(tenant, kind="full").status == orchestrator.DONE
-    problems = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    browser = Client()
-    browser.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": browser.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_webwork.url,
-            }
-        ]
-    )
+    _tenant, problems = sign_in_as_owner(world, page, live_webwork)
     page.goto(f"{live_webwork.url}/w/{world.acme.id}/")
     return problems
 
