@@ -346,6 +346,23 @@ CHART_MAX_DAYS = 31  # without a time grouping the chart's bars are days up to t
 CHART_MAX_WEEKS = 27  # ...up to this many, then months
 
 
+class WeekStart(TruncWeek):
+    """The Monday of a date's week (WebWork's weeks start on Monday, as ISO weeks and TruncWeek
+    do). On SQLite in its own date arithmetic, many times faster than Django's Python function."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.lhs)
+        return f"date({sql}, '-6 days', 'weekday 1')", params
+
+
+class MonthStart(TruncMonth):
+    """The first day of a date's month; on SQLite in its own date arithmetic."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.lhs)
+        return f"date({sql}, 'start of month')", params
+
+
 @dataclass(frozen=True)
 class Dimension:
     """A grouping as the grouped query reads it: the values() `fields` (the first names the group)
@@ -394,13 +411,13 @@ DIMENSIONS = {
         "week",
         ("report_week",),
         ("report_week",),
-        {"report_week": TruncWeek("date", output_field=DateField())},
+        {"report_week": WeekStart("date", output_field=DateField())},
     ),
     "month": Dimension(
         "month",
         ("report_month",),
         ("report_month",),
-        {"report_month": TruncMonth("date", output_field=DateField())},
+        {"report_month": MonthStart("date", output_field=DateField())},
     ),
 }
 FINEST_FIRST = ("day", "week", "month")

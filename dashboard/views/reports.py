@@ -42,6 +42,7 @@ from dashboard.selectors.reports import (
     saved_reports_for_workspace,
     trackers_running_for_workspace,
 )
+from dashboard.templatetags.clockroom import duration
 from dashboard.views.overview import partial_response
 
 TEMPLATE = "dashboard/reports/hours.html"
@@ -69,10 +70,23 @@ def _hours_url(workspace):
     return reverse("dashboard:reports", kwargs={"workspace_id": workspace.webwork_id})
 
 
+def _for_display(hours):
+    """Each shown row's words, made once here rather than by filters in a loop of a thousand rows:
+    its time (`7 h 05 min`), its amounts (`1,234.50`), and whether it starts its first-level group."""
+    previous = None
+    for row in [*hours.rows, hours.total]:
+        row.time_text = duration(row.minutes)
+        row.amount_texts = ["" if amount is None else f"{amount:,.2f}" for amount in row.cells]
+        key = row.first.key if row.first is not None else None
+        row.starts_group = row.kind == "row" and key != previous
+        previous = key
+
+
 def _hours_context(request, workspace, query, *, saved=None):
     filters = ReportFilters.from_query(query, workspace=workspace)
     sees_rates = manager_sees_rates(workspace=workspace, user=request.user)
     hours = hours_page_for_workspace(workspace=workspace, filters=filters, sees_rates=sees_rates)
+    _for_display(hours)
     return {
         "workspace": workspace,
         "filters": filters,
