@@ -434,6 +434,25 @@ def test_the_csv_keeps_the_filters_and_the_grouping_and_states_the_zone_of_days(
     ]
 
 
+def test_the_csv_is_the_same_file_when_htmx_asks_for_it(acme, owner, team, client):
+    plain = csv_of(client.get(f"/w/1/reports/hours.csv?{PERIOD}&by=project&then=member"))
+    htmx = client.get(f"/w/1/reports/hours.csv?{PERIOD}&by=project&then=member", headers=HTMX)
+
+    assert htmx["Content-Type"] == "text/csv; charset=utf-8"
+    assert csv_of(htmx) == plain
+
+
+def test_the_admin_lists_saved_reports(acme, owner, team, client):
+    SavedReport.objects.create(workspace=acme, name="Weekly", query=PERIOD, created_by=owner)
+    admin = manager_of(acme, username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+
+    response = client.get("/admin/dashboard/savedreport/")
+
+    assert response.status_code == 200
+    assert "Weekly" in shown(response)
+
+
 def test_the_csv_link_carries_the_reports_query(acme, owner, team, client):
     text = shown(client.get(f"/w/1/reports/?{PERIOD}&member=31&by=task&then=none"))
 
