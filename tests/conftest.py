@@ -1,4 +1,5 @@
 import os
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -47,6 +48,14 @@ def _redis_queue_starts_empty():
         from django_q.brokers import get_broker
 
         get_broker().purge_queue()
+
+
+@pytest.fixture(autouse=True)
+def _redis_keys_of_this_test(settings):
+    """With REDIS_URL set, the rate limiter's windows and the sync locks live in Redis, outside the
+    test database's rollback: each test keeps its keys under a prefix of its own, so neither an
+    earlier test nor another run sharing that Redis holds its locks or spends its budget."""
+    settings.REDIS_KEY_PREFIX = f"clockroom-test-{uuid.uuid4().hex[:12]}"
 
 
 # --- the sandbox world, and Clockroom's client reaching it -------------------------------------

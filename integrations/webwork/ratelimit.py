@@ -1,10 +1,13 @@
 """Keeping every process under WebWork's per-user request limit.
 
 A sliding window: no span of `period` seconds may hold more than `limit` requests, whatever
-the alignment of WebWork's own window. The send times live in a shared store (the database,
-see `integrations.models.ApiBudget`), so several web and worker processes syncing for one
-WebWork user share one budget. WebWork's own signals (`Retry-After`, `X-RateLimit-Remaining:
-0`) put the whole budget on hold.
+the alignment of WebWork's own window. The send times live in a shared store (Redis when
+`REDIS_URL` is set, else the database: see `integrations/ratelimit.py`), so several web and
+worker processes, on one machine or several, syncing for one WebWork user share one budget.
+WebWork's own signals (`Retry-After`, `X-RateLimit-Remaining: 0`) put the whole budget on hold.
+
+`ShareLimiter` gives background work (a history backfill) a share of a user's budget only, so
+the rest of every window stays free for the approval queues and a manager's actions.
 """
 
 import threading
@@ -19,6 +22,9 @@ class BudgetStore(Protocol):
 
     def hold_off(self, key: str, until: float) -> None:
         """Allow no send for `key` before `until` (epoch seconds)."""
+
+    def held_until(self, key: str) -> float:
+        """The moment (epoch seconds) before which `key` may send nothing; 0 when not on hold."""
 
 
 def window_reserve(sent: list[float], hold_until: float, now: float, limit: int, period: float):
@@ -68,6 +74,40 @@ class RateLimiter:
         if seconds and seconds > 0:
             self.store.hold_off(self.key, self.clock() + seconds)
 
+    def held_until(self) -> float:
+        return self.store.held_until(self.key)
+
+
+class ShareLimiter:
+    """At most `share` of `limiter`'s budget in any window, and always within the whole budget.
+
+    A request takes a turn in the share (its own window, `<key>:<name>`, in the same store) and
+    then in the whole budget, so work with a share never takes more than its part of a window and
+    the rest stays for work without one. WebWork's hold-offs go to the whole budget.
+    """
+
+    def __init__(self, limiter: RateLimiter, *, name: str, share: float):
+        self.whole = limiter
+        self.part = RateLimiter(
+            f"{limiter.key}:{name}",
+            store=limiter.store,
+            limit=max(1, int(limiter.limit * share)),
+            period=limiter.period,
+            margin=0.0,
+            sleep=limiter.sleep,
+            clock=limiter.clock,
+        )
+
+    @property
+    def limit(self):
+        return self.part.limit
+
+    def acquire(self) -> float:
+        return self.part.acquire() + self.whole.acquire()
+
+    def hold_off(self, seconds):
+        self.whole.hold_off(seconds)
+
 
 class MemoryBudgetStore:
     """A store for one process (tests and one-off scripts)."""
@@ -86,3 +126,7 @@ class MemoryBudgetStore:
     def hold_off(self, key, until):
         with self._lock:
             self._hold[key] = max(self._hold.get(key, 0.0), until)
+
+    def held_until(self, key):
+        with self._lock:
+            return self._hold.get(key, 0.0)

@@ -2,7 +2,8 @@
 
 Two real OS processes sync two workspaces of the same manager at once, against the sandbox
 (httpx's WSGI transport into their own Django), sharing the test databases: the limiter's budget
-lives in the database, so together they stay within the sandbox's window. And a 429 that comes
+lives in the database, or in Redis when REDIS_URL is set, so together they stay within the
+sandbox's window. And a 429 that comes
 anyway (someone else spent the budget, or WebWork throttles) is waited out and the call succeeds.
 """
 
@@ -18,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django.utils import timezone
 
-from integrations.models import ApiBudget, Connection, Member, Workspace
+from integrations.models import Connection, Member, Workspace
 from integrations.ratelimit import rate_limiter_for
 from integrations.sandbox.models import FaultSettings, Membership
 from integrations.sandbox.models.accounts import Role
@@ -45,6 +46,8 @@ settings.SANDBOX_RATE_LIMIT_PER_MINUTE = limit
 settings.SANDBOX_RATE_LIMIT_WINDOW_SECONDS = window
 settings.WEBWORK_RATE_LIMIT_PER_MINUTE = limit
 settings.WEBWORK_RATE_LIMIT_PERIOD_SECONDS = window
+settings.REDIS_URL = os.environ["BENCH_REDIS_URL"]
+settings.REDIS_KEY_PREFIX = os.environ["BENCH_REDIS_PREFIX"]
 
 import django
 
@@ -104,6 +107,9 @@ def run_children(workspaces):
     """One child per workspace, started together; returns what each reported."""
     environment = {
         **os.environ,
+        # The budget where the parent keeps it: Redis or the database.
+        "BENCH_REDIS_URL": django_settings.REDIS_URL,
+        "BENCH_REDIS_PREFIX": django_settings.REDIS_KEY_PREFIX,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "CLOCKROOM_TEST_DATABASE_NAMES": json.dumps(database_names()),
         "BENCH_LIMIT": str(LIMIT),
@@ -166,8 +172,13 @@ def connect(world):
     ]
 
 
+@pytest.mark.parametrize("budgets", ["database", "redis"])
 @pytest.mark.django_db(databases=["default", "sandbox"], transaction=True)
-def test_two_processes_syncing_for_one_manager_stay_under_the_limit(world):
+def test_two_processes_syncing_for_one_manager_stay_under_the_limit(world, budgets, request, settings):
+    if budgets == "redis":
+        request.getfixturevalue("redis_url")
+    else:
+        settings.REDIS_URL = ""
     acme, globex = connect(world)
 
     reports = run_children([acme, globex])
@@ -223,7 +234,7 @@ def test_a_429_after_someone_else_spent_the_budget_is_waited_out(world, make_cli
     assert client.requests_made == 2
     assert 1 <= elapsed < 5
     # The 429's Retry-After put the whole budget of that user on hold, for every process.
-    assert ApiBudget.objects.get(key=f"user:{world.owner.pk}").hold_until > wall
+    assert rate_limiter_for(world.owner.pk).held_until() > wall
 
 
 @pytest.mark.django_db(databases=["default", "sandbox"])
