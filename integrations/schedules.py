@@ -7,14 +7,17 @@ not unique): it is updated in place, duplicates left by hand are deleted, and it
 kept. A new schedule's first run is one interval from now. Missed runs are not replayed
 (Q_CLUSTER catch_up is False).
 
-* every 2 minutes: the approval queues and recent expenses of every connected workspace;
+* every 2 minutes: the front of every workspace that can sync (the approval queues, who is
+  working now and recent expenses), one short task each, least recently refreshed first;
 * every 15 minutes: who is working now and the recent window (the time entries of the last
   WEBWORK_RECENT_DAYS days, recent timesheets, leave balances, recent expenses, time requests
   and leaves), so late edits, approvals and deletions at WebWork show within the cycle;
 * hourly: everything but the history (people, projects, contracts, tasks, and the above);
 * nightly: a full reconcile, history included;
 
-Every one of those syncs also retries what an earlier sync owes (see sync/owed.py).
+The 15-minute, hourly and nightly schedules only mark those syncs queued; they take turns through
+a few slots (sync/scheduler.py), so hundreds of workspaces never pile long tasks in front of the
+2-minute ones. Every one of those syncs also retries what an earlier sync owes (see sync/owed.py).
 * every 10 minutes: webhook deliveries still waiting after 10 minutes are queued again (their
   task was lost, e.g. with a worker).
 """

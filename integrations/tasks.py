@@ -1,30 +1,31 @@
-"""django-q2 entry points: one line each; the work lives in sync/orchestrator.py and services/.
+"""django-q2 entry points: one line each; the work lives in sync/ (scheduler.py queues and runs the
+syncs, orchestrator.py runs a plan) and services/.
 
 The schedules that call them are created by integrations/schedules.py.
 """
 
 from .services import approvals, attendance
-from .sync import orchestrator
+from .sync import scheduler
 
 
 def workspace_sync_task(workspace_id, kind="incremental"):
-    return orchestrator.workspace_sync_for_task(workspace_id, kind)
+    return scheduler.workspace_sync_for_task(workspace_id, kind)
 
 
 def sync_queues_all_task():
-    return orchestrator.workspaces_sync_queue("queues")
+    return scheduler.workspaces_sync_queue("queues")
 
 
 def sync_recent_all_task():
-    return orchestrator.workspaces_sync_queue("recent")
+    return scheduler.workspaces_sync_queue("recent")
 
 
 def sync_incremental_all_task():
-    return orchestrator.workspaces_sync_queue("incremental")
+    return scheduler.workspaces_sync_queue("incremental")
 
 
 def reconcile_all_task():
-    return orchestrator.workspaces_sync_queue("full")
+    return scheduler.workspaces_sync_queue("full")
 
 
 def bulk_decision_run_task(bulk_id):

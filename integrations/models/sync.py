@@ -89,6 +89,13 @@ class SyncState(models.Model):
     # ...and the oldest date from which on every date's time entries were read (none owed).
     history_synced_until = models.DateField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The front: the approval queues and who is working now, refreshed every couple of minutes by
+    # a task of their own, the least recently refreshed workspaces first (sync/scheduler.py)...
+    queues_synced_at = models.DateTimeField(null=True, blank=True)
+    # ...when such a task was last queued (not queued again while it waits)...
+    queues_queued_at = models.DateTimeField(null=True, blank=True)
+    # ...and the requests the last refresh made (what the next one should cost its user's budget).
+    queues_requests = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return f"sync state of {self.workspace}"
@@ -131,19 +138,30 @@ class SyncState(models.Model):
         )
 
     def waiting(self, now=None):
-        """ "queued" (a sync waits for a worker), "continuing" (a sync stopped by its time budget
-        waits for the task that resumes it), or None. Either is forgotten after QUEUED_GRACE, in
-        case the task was lost."""
-        status = (self.plan or {}).get("status")
+        """ "queued" (a sync waits for its turn or for a worker), "continuing" (a sync stopped by
+        its time budget waits for its next turn), or None. The scheduler looks at every waiting sync
+        at least every few minutes (`seen_at` in the plan) and notes when it handed it to a worker
+        (`admitted_at`); a sync neither looked at nor started for QUEUED_GRACE is taken as lost
+        (no task cluster runs, or its task was lost)."""
+        plan = self.plan or {}
+        status = plan.get("status")
+        if status not in ("queued", "partial"):
+            return None
         now = now or timezone.now()
-        if status == "queued":
-            try:
-                queued_at = parse_datetime(self.plan.get("queued_at") or "")
-            except ValueError:
-                queued_at = None
-            return "queued" if queued_at is not None and now - queued_at < QUEUED_GRACE else None
-        if status == "partial" and self.finished_at is not None and now - self.finished_at < QUEUED_GRACE:
-            return "continuing"
+        moments = [_moment(plan.get(name)) for name in ("queued_at", "seen_at", "admitted_at")]
+        if status == "partial":
+            moments.append(self.finished_at)
+        latest = max((moment for moment in moments if moment is not None), default=None)
+        if latest is None or now - latest >= QUEUED_GRACE:
+            return None
+        return "queued" if status == "queued" else "continuing"
+
+
+def _moment(value):
+    """An ISO datetime kept in a plan, or None."""
+    try:
+        return parse_datetime(value) if isinstance(value, str) and value else None
+    except ValueError:
         return None
 
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from ..connections import connection_client, workspace_connection
 from ..models import AuditEvent, Connection, SyncState, Workspace, WorkspaceAccess
-from ..sync import orchestrator
+from ..sync import orchestrator, scheduler
 from ..sync.plan import SYNCS
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def _workspace_connected_store(*, workspace, connection, webhook_error):
     state, _created = SyncState.objects.get_or_create(workspace=locked)
     queue_first_sync = not was_connected or _first_sync_missing(locked, state)
     if queue_first_sync:
-        orchestrator.workspace_first_sync_queue(locked)
+        scheduler.workspace_first_sync_queue(locked)
     if webhook_error:
         SyncState.objects.filter(pk=state.pk).update(last_error=webhook_error)
 
@@ -213,7 +213,7 @@ def workspace_sync_now(*, workspace) -> SyncNowAnswer:
         return SyncNowAnswer(False, f"A sync of {workspace} is already queued and will start shortly.")
     if waiting == "continuing":
         return SyncNowAnswer(False, f"A sync of {workspace} is under way ({done}) and continues shortly.")
-    orchestrator.incremental_sync_queue(workspace)
+    scheduler.incremental_sync_queue(workspace)
     return SyncNowAnswer(True, f"A sync of {workspace} is queued; this page shows its progress.")
 
 

@@ -2,65 +2,81 @@
 
 * `workspace_sync()` runs a plan (see plan.py) in the foreground: the command, the tasks and
   the tests call it. A second sync of the same workspace exits at once ("already running");
-  a lock whose lease ran out (a killed worker) is taken over. Each step renews the lease for
-  as long as its requests should take at the rate limit.
+  a lock whose lease ran out (a killed worker) is taken over. The lock (locks.py) lives in Redis
+  when REDIS_URL is set, else in the database; each step renews its lease for as long as its
+  requests should take at the rate limit, and every request renews it again once a third of the
+  lease has passed, so a step slower than planned keeps its lock.
 * One resource failing records its error (its SyncRun, the step in the plan) and the run goes
   on with the next step. What failed is owed (see owed.py): the next syncs retry it with backoff,
   and the first sync of a workspace is complete only once nothing of it is owed. A 401 that
   refreshing the token cannot fix stops the run and leaves the connection marked as needing
   sign-in.
-* Run as a task, a sync stops starting steps when its time budget (below django-q2's timeout)
-  runs out and queues a task that resumes the plan where it stopped.
-* `workspace_first_sync_queue()` (after connecting a workspace) and `incremental_sync_queue()`
-  (the pages' "sync now", through services.workspaces.workspace_sync_now) queue a sync;
-  `workspaces_sync_queue()` fans a scheduled sync out to every connected workspace, one task each.
+* Run as a task (`background`), a sync stops starting steps when its time budget runs out and
+  leaves the rest in the plan ("partial") for the scheduler (scheduler.py) to continue in a later
+  turn; the front (the approval queues and who is working now) is refreshed between its steps
+  whenever it is due, and its other steps spend only BACKGROUND_SHARE of the user's budget.
+* A "queues" sync of a workspace whose stored plan still waits (queued, or partial) runs beside
+  it: it refreshes the front without replacing that plan, which the pages keep showing.
+
+Queueing syncs (the schedules, the pages' "sync now", connecting a workspace) is scheduler.py's.
 """
 
 import logging
 import math
-import os
-import socket
 import time
-import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from ..connections import workspace_accesses_from_members, workspace_client, workspace_connection
 from ..models import Connection, OwedSync, SyncRun, SyncState, Workspace
+from ..ratelimit import background_limiter
 from ..webwork import errors
 from .base import SyncContext
+from .locks import (  # noqa: F401  (the lock's functions, as callers know them)
+    LOCK_LEASE_MIN,
+    lock_acquire,
+    lock_free,
+    lock_release,
+    lock_renew,
+    sync_is_running,
+    workspace_lock,
+)
 from .owed import PartsFailed, owed_dates, owed_prune
 from .owed import record as owed_record
 from .plan import (
     LIST_SIZES,
     SYNC_KINDS,
     Plan,
+    build_steps,
     history_days,
     plan_build,
     sync_list_sizes,
-    sync_progress,
     workspace_today,
 )
 
 logger = logging.getLogger(__name__)
 
-WORKSPACE_SYNC_TASK = "integrations.tasks.workspace_sync_task"
 RESUME = "resume"  # the task kind that continues a plan stopped by its time budget
 
 DONE = "done"
-PARTIAL = "partial"  # the time budget ran out; the rest is queued
+PARTIAL = "partial"  # the time budget ran out; the rest waits in the plan for its next turn
 STOPPED = "stopped"  # a 401 refresh could not fix, or no client
 ALREADY_RUNNING = "already running"
 LOST_LOCK = "lost lock"  # another run took the lock over (ours had gone stale)
 
-LOCK_LEASE_MIN = 120  # seconds
+# The front: what a manager needs fresh every couple of minutes, whatever else runs.
+FRONT_KINDS = ("queues", "now")
+FRONT_EVERY = timedelta(minutes=2)
+# A background sync's steps after the front spend at most this share of each window of the user's
+# budget; the rest stays for the front of every workspace of that user and a manager's actions.
+BACKGROUND_SHARE = 0.5
+
+# Plan statuses that wait for a turn: queued (never started) and partial (stopped by its budget).
+WAITING = ("queued", "partial")
 
 
 @dataclass
@@ -92,61 +108,46 @@ class SyncResult:
         )
 
 
-# --- the lock -------------------------------------------------------------------------
-
-
-def _lock_token():
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def lock_acquire(workspace, seconds=LOCK_LEASE_MIN):
-    """Take the workspace's sync lock for `seconds` with one conditional UPDATE; None when it is held."""
-    SyncState.objects.get_or_create(workspace=workspace)
-    now = timezone.now()
-    token = _lock_token()
-    taken = (
-        SyncState.objects.filter(workspace=workspace)
-        .filter(_lock_free(now))
-        .update(locked_by=token, locked_until=now + timedelta(seconds=seconds))
-    )
-    return token if taken else None
-
-
-def _lock_free(now):
-    """The SyncStates whose lock nobody holds at `now` (never taken, released, or its lease ran out)."""
-    return Q(locked_by="") | Q(locked_until__isnull=True) | Q(locked_until__lte=now)
-
-
-def lock_renew(workspace, token, seconds):
-    """Extend our lease; False when the lock is no longer ours."""
-    until = timezone.now() + timedelta(seconds=seconds)
-    return bool(SyncState.objects.filter(workspace=workspace, locked_by=token).update(locked_until=until))
-
-
-def lock_release(workspace, token):
-    SyncState.objects.filter(workspace=workspace, locked_by=token).update(locked_by="", locked_until=None)
-
-
-@contextmanager
-def workspace_lock(workspace, seconds=LOCK_LEASE_MIN):
-    """`with workspace_lock(ws) as token:` token is None when another sync holds the lock."""
-    token = lock_acquire(workspace, seconds)
-    try:
-        yield token
-    finally:
-        if token:
-            lock_release(workspace, token)
-
-
-def sync_is_running(workspace):
-    return SyncState.objects.filter(
-        workspace=workspace, locked_until__gt=timezone.now(), locked_by__gt=""
-    ).exists()
-
-
 def _lease_for(planned):
     per_minute = max(1, int(settings.WEBWORK_RATE_LIMIT_PER_MINUTE))
     return max(LOCK_LEASE_MIN, math.ceil(planned / per_minute * 60 * 2) + 60)
+
+
+class LeaseKeeper:
+    """The client's limiter, wrapped so that the requests of a sync keep its lock: before and after
+    each turn at the limiter the lease is renewed once a third of it has passed. A lock found lost
+    is remembered (`lost`) and the run stops before its next step. `limiter` is swapped per step
+    (the whole budget, or the background share of it)."""
+
+    def __init__(self, limiter, workspace, token, seconds):
+        self.limiter = limiter
+        self.workspace = workspace
+        self.token = token
+        self.seconds = seconds
+        self.renewed = time.monotonic()
+        self.lost = False
+
+    def leased(self, seconds):
+        """The lease was just renewed for `seconds`."""
+        self.seconds = seconds
+        self.renewed = time.monotonic()
+
+    def acquire(self):
+        self._keep()
+        waited = self.limiter.acquire()
+        self._keep()
+        return waited
+
+    def hold_off(self, seconds):
+        self.limiter.hold_off(seconds)
+
+    def _keep(self):
+        if self.lost or time.monotonic() - self.renewed < self.seconds / 3:
+            return
+        if lock_renew(self.workspace, self.token, self.seconds):
+            self.renewed = time.monotonic()
+        else:
+            self.lost = True
 
 
 # --- running a plan --------------------------------------------------------------------
@@ -159,13 +160,15 @@ def workspace_sync(
     resource="",
     progress=None,
     time_budget=None,
+    background=False,
 ):
     """Sync `workspace` now, in this process. Returns a SyncResult.
 
     kind: incremental | queues | recent | full (see plan.SYNC_KINDS), or "resume" to finish a
     plan a time budget stopped. resource: only that resource's steps. progress(plan, step,
     event) hears "start" and "end" of every step. time_budget: seconds after which no new step
-    starts (the rest is left in the plan, status "partial").
+    starts (the rest is left in the plan, status "partial"). background: run by a task (see the
+    module's docstring: the front refreshed when due, the background share of the budget).
     """
     if kind != RESUME and kind not in SYNC_KINDS:
         raise ValueError(f"Unknown sync kind {kind!r}; one of {', '.join(SYNC_KINDS)}.")
@@ -174,11 +177,15 @@ def workspace_sync(
     if token is None:
         return SyncResult(workspace, ALREADY_RUNNING)
     result = SyncResult(workspace, DONE)
-    client = None
+    run = None
     try:
         state = SyncState.objects.get(workspace=workspace)
+        stored = state.plan or {}
+        waiting = stored.get("status") in WAITING
+        # A front refresh beside a plan that waits for its turn leaves that plan as it is.
+        record = not (kind == "queues" and waiting and not resource)
         if kind == RESUME:
-            plan = Plan.from_json(state.plan) if state.plan.get("steps") else None
+            plan = Plan.from_json(stored) if stored.get("steps") else None
             if plan is None or not plan.pending():
                 return result
         else:
@@ -188,72 +195,180 @@ def workspace_sync(
                 workspace, kind, resource=resource, today=today, first=state.first_sync_ran_at is None
             )
         result.plan = plan
-        SyncState.objects.filter(pk=state.pk, locked_by=token).update(
-            started_at=timezone.now(), finished_at=None, last_error=""
+        carried = {"priority": stored["priority"]} if waiting and record and "priority" in stored else {}
+        run = _Run(
+            workspace, state, token, plan, kind, result, record=record, carried=carried, background=background
         )
-        _save(state, token, plan, "running", kind)
+        if record:
+            SyncState.objects.filter(pk=state.pk, locked_by=token).update(
+                started_at=timezone.now(), finished_at=None, last_error=""
+            )
+        run.save("running")
         try:
-            client = workspace_client(workspace)
+            run.client = workspace_client(workspace)
         except Exception as exc:
             logger.exception("No WebWork client for %s", workspace)
             result.status = STOPPED
             result.errors.append(f"No WebWork client: {exc}")
-            _save(state, token, plan, STOPPED, kind, last_error=result.errors[-1])
+            run.save(STOPPED, last_error=result.errors[-1])
             return result
-        _run_steps(workspace, state, token, plan, client, result, progress, time_budget, started, kind)
-        if not plan.pending() and plan.scope == "full" and result.status == DONE:
+        run.steps(progress, time_budget, started)
+        if record and not plan.pending() and plan.scope == "full" and result.status == DONE:
             SyncState.objects.filter(pk=state.pk, first_sync_ran_at__isnull=True).update(
                 first_sync_ran_at=timezone.now()
             )
         sync_marks_update(workspace)
         return result
     finally:
+        client = run.client if run is not None else None
         if client is not None:
             client.close()
             result.requests_sent = client.requests_made
             result.rate_limited = client.rate_limited
             result.waited_seconds = client.waited_seconds
-        SyncState.objects.filter(workspace=workspace, locked_by=token).update(finished_at=timezone.now())
+        if run is None or run.record:
+            SyncState.objects.filter(workspace=workspace, locked_by=token).update(finished_at=timezone.now())
         lock_release(workspace, token)
         result.seconds = time.monotonic() - started
 
 
-def _run_steps(workspace, state, token, plan, client, result, progress, time_budget, started, kind):
-    ran = 0
-    while True:
-        plan.refine(workspace)
-        step = plan.next_step()
-        if step is None:
-            break
-        step_seconds = step.planned / max(1, settings.WEBWORK_RATE_LIMIT_PER_MINUTE) * 60
-        if time_budget is not None and ran and time.monotonic() - started + step_seconds > time_budget:
-            result.status = PARTIAL
-            break
-        if not lock_renew(workspace, token, _lease_for(step.planned)):
-            result.status = LOST_LOCK
+class _Run:
+    """One run of a plan under the lock `token`: its steps, what it records, its client."""
+
+    def __init__(
+        self, workspace, state, token, plan, kind, result, *, record=True, carried=None, background=False
+    ):
+        self.workspace = workspace
+        self.state = state
+        self.token = token
+        self.plan = plan
+        self.kind = kind
+        self.result = result
+        self.record = record  # False: a front refresh beside a waiting plan records no plan
+        self.carried = carried or {}  # plan keys the scheduler set that stay with the plan
+        self.background = background  # run by a task: the front when due, the background share
+        self.client = None
+        self.keeper = None
+        self.whole = None  # the user's whole budget; the background share is taken from it
+        self.front_at = state.queues_synced_at
+
+    def save(self, status, last_error=None):
+        """Record the plan and its status for the pages (only this run's, while the lock is ours)."""
+        if not self.record:
             return
-        step.status = "running"
-        _save(state, token, plan, "running", kind)
-        if progress:
-            progress(plan, step, "start")
-        auth_failure = _run_step(workspace, plan, step, client)
-        ran += 1
-        result.requests += step.done
-        result.created += step.created
-        result.updated += step.updated
-        result.removed += step.removed
-        if step.error:
-            result.errors.append(f"{step.name}: {step.error}")
-        if step.kind == "history" and step.resource == "time_entries":
-            _history_reached(state, step.dates()[0])
-        _save(state, token, plan, "running", kind, last_error=step.error or None)
-        if progress:
-            progress(plan, step, "end")
-        if auth_failure:
-            _connection_needs_sign_in(workspace, auth_failure)
-            result.status = STOPPED
-            break
-    _save(state, token, plan, result.status, kind, last_error="\n".join(result.errors) or None)
+        data = self.plan.to_json()
+        upcoming = self.plan.next_step()
+        data.update(
+            status=status, kind=self.kind, next_kind=upcoming.kind if upcoming else "", **self.carried
+        )
+        values = {
+            "plan": data,
+            "requests_planned": self.plan.requests_planned,
+            "requests_done": self.plan.requests_done,
+        }
+        if last_error is not None:
+            values["last_error"] = last_error
+        SyncState.objects.filter(pk=self.state.pk, locked_by=self.token).update(**values)
+
+    def steps(self, progress, time_budget, started):
+        workspace, plan, result, client = self.workspace, self.plan, self.result, self.client
+        self.whole = client.limiter
+        self.keeper = LeaseKeeper(self.whole, workspace, self.token, LOCK_LEASE_MIN)
+        client.limiter = self.keeper
+        ran = 0
+        while True:
+            plan.refine(workspace)
+            step = plan.next_step()
+            if step is None:
+                break
+            front = step.kind in FRONT_KINDS
+            shared = self.background and not front
+            per_minute = max(1, settings.WEBWORK_RATE_LIMIT_PER_MINUTE) * (BACKGROUND_SHARE if shared else 1)
+            step_seconds = step.planned / per_minute * 60
+            if time_budget is not None and ran and time.monotonic() - started + step_seconds > time_budget:
+                result.status = PARTIAL
+                break
+            lease = _lease_for(step.planned / (BACKGROUND_SHARE if shared else 1))
+            if self.keeper.lost or not lock_renew(workspace, self.token, lease):
+                result.status = LOST_LOCK
+                return
+            self.keeper.leased(lease)
+            if not front and self._front_due():
+                auth_failure = self._front_refresh()
+                ran += 1
+                if auth_failure:
+                    _connection_needs_sign_in(workspace, auth_failure)
+                    result.status = STOPPED
+                    break
+                continue  # the time budget and the lock are looked at again before the step
+            self.keeper.limiter = background_limiter(self.whole, BACKGROUND_SHARE) if shared else self.whole
+            step.status = "running"
+            self.save("running")
+            if progress:
+                progress(plan, step, "start")
+            auth_failure = _run_step(workspace, plan, step, client)
+            ran += 1
+            result.requests += step.done
+            result.created += step.created
+            result.updated += step.updated
+            result.removed += step.removed
+            if step.error:
+                result.errors.append(f"{step.name}: {step.error}")
+            if step.kind == "history" and step.resource == "time_entries":
+                _history_reached(self.state, step.dates()[0])
+            if front and self._front_finished():
+                self._front_synced(sum(s.done for s in plan.steps if s.kind in FRONT_KINDS))
+            self.save("running", last_error=step.error or None)
+            if progress:
+                progress(plan, step, "end")
+            if auth_failure:
+                _connection_needs_sign_in(workspace, auth_failure)
+                result.status = STOPPED
+                break
+        self.save(result.status, last_error="\n".join(result.errors) or None)
+
+    # --- the front, between the steps of a longer background sync -----------------------
+
+    def _front_due(self):
+        if not self.background or self.plan.scope == "queues":
+            return False
+        return self.front_at is None or timezone.now() - self.front_at >= FRONT_EVERY
+
+    def _front_finished(self):
+        """The plan's own front (its approval queues, then who is working now) has just run."""
+        steps = self.plan.steps
+        return any(s.kind == "queues" for s in steps) and not any(
+            s.kind in FRONT_KINDS and not s.finished for s in steps
+        )
+
+    def _front_refresh(self):
+        """Refresh the approval queues and who is working now before the next step (their own
+        steps, not the plan's: the pages keep showing the plan). Returns an AuthError that stops
+        the run, or None."""
+        plan, result = self.plan, self.result
+        self.keeper.limiter = self.whole
+        steps = [
+            step
+            for step in build_steps(self.workspace, "queues", plan.today, plan.history_days)
+            if step.kind in FRONT_KINDS
+        ]
+        requests = 0
+        for step in steps:
+            auth_failure = _run_step(self.workspace, plan, step, self.client)
+            requests += step.done
+            result.requests += step.done
+            if step.error:
+                result.errors.append(f"{step.name}: {step.error}")
+            if auth_failure:
+                return auth_failure
+        self._front_synced(requests)
+        return None
+
+    def _front_synced(self, requests):
+        self.front_at = timezone.now()
+        SyncState.objects.filter(pk=self.state.pk).update(
+            queues_synced_at=self.front_at, queues_requests=requests
+        )
 
 
 def _run_step(workspace, plan, step, client):
@@ -316,15 +431,6 @@ def _failed(workspace, step, step_started, exc):
         )
 
 
-def _save(state, token, plan, status, kind, last_error=None):
-    data = plan.to_json()
-    data.update(status=status, kind=kind)
-    values = {"plan": data, "requests_planned": plan.requests_planned, "requests_done": plan.requests_done}
-    if last_error is not None:
-        values["last_error"] = last_error
-    SyncState.objects.filter(pk=state.pk, locked_by=token).update(**values)
-
-
 def _history_reached(state, oldest):
     """The history steps have gone back to `oldest` (its failed dates are owed)."""
     SyncState.objects.filter(pk=state.pk).filter(
@@ -375,72 +481,7 @@ def _connection_needs_sign_in(workspace, exc):
     )
 
 
-# --- queueing syncs (the tasks, the pages, connecting a workspace) -----------------------
-
-
 def task_time_budget():
-    """Seconds a sync task may spend before handing the rest to a new task (below django-q2's timeout)."""
+    """Seconds a task may spend before handing the rest to a new task (below django-q2's timeout)."""
     timeout = (getattr(settings, "Q_CLUSTER", {}) or {}).get("timeout") or 600
     return timeout * 0.8
-
-
-def workspace_sync_for_task(workspace_id, kind):
-    """What a sync task does: sync one workspace within the task's time budget, queue the rest."""
-    workspace = Workspace.objects.filter(pk=workspace_id).first()
-    if workspace is None or workspace.disconnected_at is not None:
-        return f"Workspace {workspace_id} is not connected; nothing synced."
-    result = workspace_sync(workspace, kind=kind, time_budget=task_time_budget())
-    if result.status == PARTIAL:
-        _queue(workspace, RESUME)
-    return result.summary()
-
-
-def _queue(workspace, kind):
-    return async_task(
-        WORKSPACE_SYNC_TASK,
-        workspace.pk,
-        kind,
-        task_name=f"sync {kind} of workspace {workspace.pk}",
-        group=f"workspace-sync-{workspace.pk}",
-    )
-
-
-def connected_workspaces():
-    """Workspaces a manager connected and nobody disconnected (the client picks a working sign-in)."""
-    return Workspace.objects.filter(connected_at__isnull=False, disconnected_at__isnull=True).order_by("pk")
-
-
-def workspaces_sync_queue(kind):
-    """Queue one `kind` sync task per connected workspace not syncing now (the schedules' fan-out).
-    Returns how many were queued."""
-    queued = 0
-    for workspace in connected_workspaces().select_related("sync_state"):
-        state = getattr(workspace, "sync_state", None)
-        if state is not None and (sync_progress(workspace, state).running or state.waiting()):
-            continue  # the sync running or about to run covers it; this one would only exit at once
-        _queue(workspace, kind)
-        queued += 1
-    return queued
-
-
-def _mark_queued(workspace, kind):
-    """Show the plan of a queued sync on the pages until a worker starts it (unless a sync is running)."""
-    state, _created = SyncState.objects.get_or_create(workspace=workspace)
-    plan = plan_build(workspace, kind, first=state.first_sync_ran_at is None)
-    data = plan.to_json()
-    now = timezone.now()
-    data.update(status="queued", kind=kind, queued_at=now.isoformat())
-    SyncState.objects.filter(pk=state.pk).filter(_lock_free(now)).update(
-        plan=data, requests_planned=plan.requests_planned, requests_done=0, last_error=""
-    )
-
-
-def incremental_sync_queue(workspace):
-    """Show the queued sync on the pages now; queue its task once the current transaction commits."""
-    _mark_queued(workspace, "incremental")
-    transaction.on_commit(lambda: _queue(workspace, "incremental"))
-
-
-def workspace_first_sync_queue(workspace):
-    """Start the first sync of a just connected workspace once the connecting transaction commits."""
-    incremental_sync_queue(workspace)

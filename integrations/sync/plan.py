@@ -81,7 +81,8 @@ logger = logging.getLogger(__name__)
 STEP_KINDS = ("queues", "now", "reference", "recent", "tasks", "history", "retry")
 
 # What a sync covers (every scope also retries what earlier syncs owe, when its time has come).
-#   queues:      the approval queues and the expenses of the last 14 days (every 2 minutes)
+#   queues:      the approval queues, who is working now and the expenses of the last 14 days
+#                (every 2 minutes: "the front", see scheduler.py)
 #   recent:      who is working now and the recent window (every 15 minutes)
 #   incremental: everything but the history (hourly); the first sync of a workspace is a full one
 #   full:        everything, history included (nightly)
@@ -328,6 +329,7 @@ def build_steps(workspace, scope, today, days, resource="", first=False, sizes=N
     builder = _Builder(known, today)
     if scope == "queues":
         builder.queues()
+        builder.running_trackers()
         builder.expenses_recent("queues", QUEUE_EXPENSE_DAYS)
     elif scope == "recent":
         builder.running_trackers()

@@ -111,7 +111,7 @@ def test_signing_in_connects_the_workspaces_the_manager_may_manage(world, live_w
     assert acme.is_connected
     assert not globex.is_connected
     assert acme.sync_connection == mirror.Connection.objects.get(webwork_user_id=world.manager.id)
-    assert syncs_queued() == [(acme.pk, "incremental")]
+    assert syncs_queued() == [(acme.pk, "queues"), (acme.pk, "incremental")]  # its front first
     assert (
         sandbox.Webhook.objects.filter(workspace=world.acme, url__contains=str(acme.webhook_uuid)).count()
         == 1
@@ -125,7 +125,7 @@ def test_signing_in_connects_the_workspaces_the_manager_may_manage(world, live_w
     # Signing in again connects nothing twice.
     again = Client()
     again.get(path_of(consent(again, again.get(LOGIN)["Location"], email="manager@acme.test")))
-    assert len(syncs_queued()) == 1
+    assert len(syncs_queued()) == 2
 
 
 # --- the progress card ----------------------------------------------------------------------------

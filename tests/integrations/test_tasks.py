@@ -17,7 +17,9 @@ from integrations.sandbox.tokens import access_token_issue
 from integrations.schedules import RETIRED, SCHEDULES, schedules_ensure
 from integrations.services.workspaces import workspace_sync_now
 from integrations.sync import orchestrator
+from integrations.sync import scheduler as sync_scheduler
 from integrations.sync.plan import sync_progress
+from tests.integrations.helpers import queued_tasks
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -159,7 +161,7 @@ def test_the_first_sync_after_connecting_starts_by_itself_and_can_be_watched(
     acme, _globex = connected
 
     with django_capture_on_commit_callbacks() as callbacks:
-        orchestrator.workspace_first_sync_queue(acme)
+        sync_scheduler.workspace_first_sync_queue(acme)
     waiting = sync_progress(acme)
     assert waiting.status == "queued"
     assert waiting.scope == "full"
@@ -205,7 +207,7 @@ def test_a_sync_task_for_a_disconnected_workspace_does_nothing(world, connected,
 
     assert "not connected" in answer
     assert not mirror.SyncRun.objects.exists()
-    assert orchestrator.workspaces_sync_queue("queues") == 0
+    assert sync_scheduler.workspaces_sync_queue("queues") == 0
 
 
 def test_a_sync_longer_than_a_task_continues_in_the_next_task(
@@ -229,19 +231,28 @@ def test_a_sync_longer_than_a_task_continues_in_the_next_task(
     assert kinds == ["resume"] * (len(steps) - 1)  # the first ran here, then one step per task
 
 
-def test_the_schedules_skip_a_workspace_whose_sync_continues_shortly(world, connected):
+def test_a_sync_that_continues_shortly_keeps_its_turn_and_its_front_stays_fresh(world, connected):
     acme, _globex = connected
-    state = mirror.SyncState.objects.create(
-        workspace=acme, plan={"status": "partial", "steps": []}, finished_at=timezone.now()
+    mirror.SyncState.objects.create(
+        workspace=acme, plan={"status": "partial", "scope": "full", "steps": []}, finished_at=timezone.now()
     )
 
-    assert orchestrator.workspaces_sync_queue("queues") == 0
+    # The front is refreshed beside it, no other back-lane sync takes its place, and its turn comes.
+    assert sync_scheduler.workspaces_sync_queue("queues") == 1
+    assert sync_scheduler.workspaces_sync_queue("recent") == 0
     assert "continues shortly" in workspace_sync_now(workspace=acme).message
+    assert syncs_queued() == [(acme.pk, "queues"), (acme.pk, "resume")]
 
-    # A resume task that never came is not waited for forever.
-    state.finished_at = timezone.now() - timedelta(minutes=11)
-    state.save()
-    assert orchestrator.workspaces_sync_queue("queues") == 1
+    # A turn no worker took up for ten minutes is not waited for: the pages stop saying "shortly",
+    # and the next tick hands the turn out again.
+    later = timezone.now() + timedelta(minutes=11)
+    assert mirror.SyncState.objects.get(workspace=acme).waiting(now=later) is None
+    assert sync_scheduler.backlog_admit(later) == 1
+    assert syncs_queued()[-1] == (acme.pk, "resume")
+
+
+def syncs_queued():
+    return [tuple(t["args"]) for t in queued_tasks() if t["func"] == "integrations.tasks.workspace_sync_task"]
 
 
 def test_every_migrate_keeps_the_schedules():

@@ -20,7 +20,7 @@ from integrations.services.workspaces import (
     workspace_connect,
     workspace_disconnect,
 )
-from integrations.sync import orchestrator
+from integrations.sync import orchestrator, scheduler
 from integrations.sync.plan import sync_progress
 from tests.integrations.convergence import CHECKS, assert_converged
 from tests.integrations.helpers import queued_tasks
@@ -97,10 +97,10 @@ def test_the_first_sync_runs_once_however_often_the_workspace_is_connected(
         with django_capture_on_commit_callbacks(execute=True):
             workspace_connect(workspace=acme, connection=owner_connection)
 
-    tasks = list(Task.objects.filter(func=SYNC_TASK))
-    assert len(tasks) == 1
-    assert tasks[0].args == (acme.pk, "incremental")
-    assert tasks[0].success, tasks[0].result
+    # Its front (the approval queues, who is working now) at once, then the first sync.
+    tasks = list(Task.objects.filter(func=SYNC_TASK).order_by("started"))
+    assert [task.args for task in tasks] == [(acme.pk, "queues"), (acme.pk, "incremental")]
+    assert all(task.success for task in tasks), [task.result for task in tasks]
     state = mirror.SyncState.objects.get(workspace=acme)
     assert state.first_sync_done_at is not None
     assert state.plan["scope"] == "full"
@@ -166,7 +166,7 @@ def test_disconnecting_removes_the_webhook_and_takes_the_workspace_off_the_sched
 ):
     with django_capture_on_commit_callbacks():
         workspace_connect(workspace=acme, connection=owner_connection)
-    assert list(orchestrator.connected_workspaces()) == [acme]
+    assert list(scheduler.connected_workspaces()) == [acme]
 
     workspace_disconnect(workspace=acme, actor=owner_connection.user)
     workspace_disconnect(workspace=acme, actor=owner_connection.user)
@@ -176,8 +176,8 @@ def test_disconnecting_removes_the_webhook_and_takes_the_workspace_off_the_sched
     assert not acme.is_connected
     assert acme.webhook_token == ""
     assert our_webhooks(world, acme) == []
-    assert list(orchestrator.connected_workspaces()) == []
-    assert orchestrator.workspaces_sync_queue("queues") == 0
+    assert list(scheduler.connected_workspaces()) == []
+    assert scheduler.workspaces_sync_queue("queues") == 0
     audit = mirror.AuditEvent.objects.get(workspace=acme)
     assert (audit.action, audit.actor) == ("workspace_disconnect", owner_connection.user)
 
@@ -242,7 +242,7 @@ def test_webwork_connect_connects_the_workspaces_it_prints(world, live_server, s
     assert "Connected Acme Studio: its first sync is queued" in err.getvalue()
     acme = mirror.Workspace.objects.get(webwork_id=world.acme.id)
     assert acme.is_connected
-    assert syncs_queued() == [(acme.pk, "incremental")]
+    assert syncs_queued() == [(acme.pk, "queues"), (acme.pk, "incremental")]
     assert len(our_webhooks(world, acme)) == 1
 
 
@@ -271,7 +271,15 @@ def test_from_the_command_line_the_queues_come_first_and_the_mirror_ends_equal_t
     assert printed == set(manages.values_list("workspace_id", flat=True))
     connected = mirror.Workspace.objects.filter(webwork_id__in=printed)
     assert all(workspace.is_connected for workspace in connected)
-    assert sorted(syncs_queued()) == sorted((workspace.pk, "incremental") for workspace in connected)
+    # Every workspace's front at once; the first syncs take turns, one at a time per WebWork user
+    # (they share the owner's budget), the others shown as queued.
+    queued = syncs_queued()
+    assert sorted(task for task in queued if task[1] == "queues") == sorted(
+        (workspace.pk, "queues") for workspace in connected
+    )
+    first = [pk for pk, kind in queued if kind == "incremental"]
+    assert len(first) == 1
+    assert {sync_progress(workspace).status for workspace in connected} == {"queued"}
     acme_sandbox = sandbox.Workspace.objects.get(name="Acme Studio")
     acme = mirror.Workspace.objects.get(webwork_id=acme_sandbox.id)
 

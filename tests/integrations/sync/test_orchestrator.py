@@ -132,14 +132,16 @@ def test_the_first_sync_is_a_full_one_and_later_ones_skip_the_history(workspace,
     # The mirror now knows the lists' sizes: a later full sync does not ask for them.
     assert "list sizes" in [step.name for step in first.steps]
     assert "list sizes" not in [step.name for step in plan_build(workspace, "full").steps]
+    # The front: the approval queues, who is working now, the recent expenses.
     queues = plan_build(workspace, "queues")
-    assert [step.kind for step in queues.steps] == ["queues"] * len(queues.steps)
-    assert {step.resource for step in queues.steps} <= {
+    assert [step.kind for step in queues.steps] == ["queues"] * 3 + ["now", "queues"]
+    assert [step.resource for step in queues.steps] == [
         "timesheets",
         "time_requests",
         "leave_requests",
+        "running_trackers",
         "expenses",
-    }
+    ]
 
 
 def test_costs_follow_the_members_and_projects_the_mirror_knows(workspace, settings):
