@@ -42,6 +42,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
+from config.logs import log_context
+
 from ..models import Connection, SyncState, Workspace, WorkspaceAccess
 from ..models.sync import QUEUED_GRACE
 from .locks import lock_free
@@ -391,7 +393,8 @@ def workspace_sync_for_task(workspace_id, kind):
         if workspace is None or workspace.disconnected_at is not None:
             return f"Workspace {workspace_id} is not connected; nothing synced."
         budget = min(task_time_budget(), FRONT_SECONDS if front else SLICE_SECONDS)
-        result = workspace_sync(workspace, kind=kind, time_budget=budget, background=True)
+        with log_context(workspace=workspace):  # every line the sync logs names the workspace
+            result = workspace_sync(workspace, kind=kind, time_budget=budget, background=True)
     finally:
         if front:  # this front task is no longer waiting, whatever became of it
             SyncState.objects.filter(workspace_id=workspace_id).update(queues_queued_at=None)

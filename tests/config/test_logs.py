@@ -25,6 +25,7 @@ from config.logs import (
     workspace_var,
 )
 from integrations.models import WebhookDelivery
+from integrations.tasks import workspace_sync_task
 from integrations.webhooks.tasks import process_webhook_delivery_task
 from tests.config.test_settings import PRODUCTION_ENV, run_manage
 from tests.factories import WorkspaceFactory, manager_of
@@ -154,6 +155,18 @@ def test_a_page_of_no_workspace_names_none(client, log_lines):
 
 
 # --- tasks ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_sync_task_names_its_workspace_on_its_lines(log_lines):
+    workspace = WorkspaceFactory()  # connected, but nobody's sign-in can sync it
+
+    workspace_sync_task(workspace.pk, "queues")
+
+    lines = [line for line in log_lines() if line["logger"] == "integrations.sync.orchestrator"]
+    assert lines, "the sync logged why it could not run"
+    assert {line["workspace"] for line in lines} == {str(workspace.webwork_id)}
+    assert workspace_var.get() == "-"
 
 
 @pytest.mark.django_db
