@@ -37,7 +37,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KT, KeyTextTransform
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
@@ -72,6 +72,9 @@ SCHEDULED_DEFER = timedelta(minutes=5)
 HISTORY_DEFER = timedelta(minutes=15)
 # How often the scheduler notes that it still sees a waiting plan (`seen_at`, see SyncState.waiting).
 SEEN_EVERY = timedelta(minutes=3)
+
+# What the scheduler reads of a plan (JSON keys of SyncState.plan), without loading its steps.
+PLAN_MARKS = ("status", "kind", "priority", "queued_at", "admitted_at")
 
 # A queued back-lane sync of a larger scope takes the place of a smaller one still waiting.
 SCOPE_RANK = {"recent": 1, "incremental": 2, "full": 3}
@@ -159,6 +162,7 @@ def front_queue(now=None):
     workspaces = list(
         schedulable_workspaces()
         .select_related("sync_state")
+        .defer("sync_state__plan")  # plans are large; the front needs none of them
         .order_by(F("sync_state__queues_synced_at").asc(nulls_first=True), "pk")
     )
     users = sync_users([workspace.pk for workspace in workspaces])
@@ -211,19 +215,25 @@ def backlog_queue(kind, now=None):
     not syncing now, then hand out the free turns. Returns how many were marked."""
     now = now or timezone.now()
     marked = 0
-    for workspace in schedulable_workspaces().select_related("sync_state"):
+    workspaces = (
+        schedulable_workspaces()
+        .select_related("sync_state")
+        .defer("sync_state__plan")  # plans are large: only their marks are read
+        .annotate(**{f"plan_{key}": KeyTextTransform(key, "sync_state__plan") for key in PLAN_MARKS})
+    )
+    for workspace in workspaces:
         state = _state(workspace)
-        stored = (state.plan if state is not None else None) or {}
-        status = stored.get("status")
+        stored = {key: getattr(workspace, f"plan_{key}") for key in PLAN_MARKS}
+        status = stored["status"]
         if state is not None and _running(state, now):
             continue  # the running sync covers it, as far as it goes
         if status == "partial":
             continue
         if status == "queued":
-            if SCOPE_RANK.get(stored.get("kind"), 0) >= SCOPE_RANK[kind] or _handed_out(stored, now):
+            if SCOPE_RANK.get(stored["kind"], 0) >= SCOPE_RANK[kind] or _handed_out(stored, now):
                 continue  # as much or more waits already, or a worker is about to start it
-            priority = min(_int(stored.get("priority"), SCHEDULED), SCHEDULED)
-            sync_mark_queued(workspace, kind, priority=priority, queued_at=stored.get("queued_at"))
+            priority = min(_int(stored["priority"], SCHEDULED), SCHEDULED)
+            sync_mark_queued(workspace, kind, priority=priority, queued_at=stored["queued_at"])
         else:
             sync_mark_queued(workspace, kind, priority=SCHEDULED)
         marked += 1
