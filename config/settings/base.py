@@ -151,6 +151,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and queue --------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Prefixes every key Clockroom keeps in Redis (the rate limiter's windows, the sync locks), so
+# several deployments can share one Redis.
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="clockroom")
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -181,6 +184,9 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER.update({"orm": "default", "poll": 0.5})
+# How many long syncs (first syncs, recent weeks, history) may run at once across the cluster;
+# 0: one less than a cluster's workers, so a worker stays free for approval queues and webhooks.
+WEBWORK_SYNC_SLOTS = env.int("WEBWORK_SYNC_SLOTS", default=0)
 
 # --- Auth, sessions ---------------------------------------------------------
 
