@@ -48,6 +48,7 @@ from ..models import Connection, SyncState, Workspace, WorkspaceAccess
 from ..models.sync import QUEUED_GRACE
 from .locks import lock_free
 from .orchestrator import (
+    ALREADY_RUNNING,
     BACKGROUND_SHARE,
     FRONT_EVERY,
     PARTIAL,
@@ -408,9 +409,24 @@ def workspace_sync_for_task(workspace_id, kind):
     finally:
         if front:  # this front task is no longer waiting, whatever became of it
             SyncState.objects.filter(workspace_id=workspace_id).update(queues_queued_at=None)
-    if not front or result.status == PARTIAL:
-        backlog_admit()
+    if not front and result.status == ALREADY_RUNNING:
+        turn_give_back(workspace_id)
+    # Every task's end may free a turn: a back-lane task's slot, or a front refresh's hold on a
+    # workspace whose turn came while it ran (that turn was given back above).
+    backlog_admit()
     return result.summary()
+
+
+def turn_give_back(workspace_id):
+    """A back-lane task that found its workspace held by another sync (a front refresh, a manager's
+    run) gives its turn back: its plan waits again and is handed out when the workspace is free,
+    instead of counting as in flight until its grace runs out."""
+    with transaction.atomic():
+        state = SyncState.objects.select_for_update().filter(workspace_id=workspace_id).first()
+        plan = state.plan if state is not None else None
+        if plan and plan.get("status") in WAITING and plan.get("admitted_at"):
+            state.plan = {key: value for key, value in plan.items() if key != "admitted_at"}
+            state.save(update_fields=["plan"])
 
 
 def incremental_sync_queue(workspace):

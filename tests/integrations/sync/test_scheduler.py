@@ -285,6 +285,28 @@ def test_back_lane_turns_few_at_once_one_per_user_asked_first_history_last(setti
     assert mirror.SyncState.objects.get(workspace=huge).waiting(now=much_later) == "continuing"
 
 
+def test_a_turn_that_meets_a_front_refresh_is_given_back_and_handed_out_when_it_ends(settings):
+    """Connecting queues the front and the first sync at once; when two workers take both, the first
+    sync finds the workspace held: it waits again and gets its turn as soon as the front ends."""
+    settings.WEBWORK_SYNC_SLOTS = 2
+    workspace = managed_workspaces(1)[0]
+    waiting_plan(workspace, "queued", timezone.now(), priority=scheduler.ASKED)
+    assert scheduler.backlog_admit() == 1
+    queue_purge()
+    front = orchestrator.lock_acquire(workspace)  # a front refresh runs meanwhile
+
+    answer = scheduler.workspace_sync_for_task(workspace.pk, "incremental")
+
+    assert "already running" in answer
+    plan = mirror.SyncState.objects.get(workspace=workspace).plan
+    assert plan["status"] == "queued"
+    assert "admitted_at" not in plan
+    assert syncs_queued() == []  # not while the front holds the workspace
+    orchestrator.lock_release(workspace, front)
+    assert scheduler.backlog_admit() == 1
+    assert syncs_queued() == [(workspace.pk, "incremental")]
+
+
 def test_the_recent_hourly_and_nightly_ticks_mark_and_upgrade_without_piling_up(settings):
     workspaces = managed_workspaces(30)
     settings.WEBWORK_SYNC_SLOTS = 3
