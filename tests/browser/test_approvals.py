@@ -189,3 +189,16 @@ def test_a_manager_approves_five_leaves_at_once_and_one_was_decided_meanwhile(
     for leave in leaves:
         if leave is not changed:
             assert answers[str(leave.id)] == ("approved", world.owner.id)
+
+    # The audit trail shows all of it: four approvals through Clockroom, one refused by WebWork.
+    page.get_by_role("navigation", name="Acme Studio").get_by_role("link", name="Audit trail").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Audit trail")
+    events = page.locator("tr.audit-event")
+    expect(page.locator("tr.audit-done", has_text="approved leave")).to_have_count(4)
+    refused = page.locator("tr.audit-refused")
+    expect(refused).to_have_count(1)
+    expect(refused).to_contain_text("Tara Lind")
+    expect(refused).to_contain_text(
+        "WebWork refused: This leave request is no longer pending (it is approved)."
+    )
+    assert events.count() >= 5
