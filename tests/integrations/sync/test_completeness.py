@@ -472,10 +472,11 @@ class WebWorkChanges:
 
     def change_a_contracts_weekly_limit(self):
         contract = sandbox.Contract.objects.filter(workspace=self.acme).order_by("id").first()
+        limit = contract.weekly_hours_limit or 40
+        changed = limit + 5 if limit <= 5 else limit - 5  # a limit the seed made small stays valid
         self.ok(
             self.api.put(
-                f"contracts/{contract.id}",
-                {"workspace_id": self.acme.id, "weekly_hours_limit": (contract.weekly_hours_limit or 40) - 5},
+                f"contracts/{contract.id}", {"workspace_id": self.acme.id, "weekly_hours_limit": changed}
             )
         )
 
