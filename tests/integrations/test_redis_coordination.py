@@ -24,6 +24,22 @@ from integrations.webwork.ratelimit import RateLimiter
 from tests.factories import WorkspaceFactory
 
 FORK = multiprocessing.get_context("fork")
+_INHERITED = []  # a forked child's copies of the parent's open connections, kept, never closed
+
+
+def own_connections():
+    """In a forked child: leave the parent's open database connections alone (their sockets are the
+    parent's: using or closing them would tangle or end the parent's sessions) and let this process
+    open its own."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None:
+            _INHERITED.append(conn.connection)
+            conn.connection = None
+        conn.in_atomic_block = False
+        conn.savepoint_ids = []
+        conn.needs_rollback = False
+        conn.closed_in_transaction = False
+        conn.run_on_commit = []
 
 
 class FakeClock:
@@ -105,6 +121,7 @@ def recording(store_class):
 
 def hammer(store_class, key, limit, period, sends, go, out):
     """A child: `sends` requests' turns from one user's budget, as fast as the budget allows."""
+    own_connections()
     store = recording(store_class)
     limiter = RateLimiter(key, store=store, limit=limit, period=period, margin=0, clock=store.now)
     go.wait()
@@ -153,6 +170,7 @@ def test_processes_hammering_one_budget_never_exceed_it_in_any_window(where, req
 
 def contend(workspace_pk, rounds, holders, most, out):
     """A child: take the workspace's lock `rounds` times; while holding it, count the holders."""
+    own_connections()
     workspace = mirror.Workspace.objects.get(pk=workspace_pk)
     taken = 0
     for _ in range(rounds):
