@@ -134,10 +134,27 @@ def shared_password_hash(password, *, salt):
 
 
 class StructureBuilder:
-    def __init__(self, ctx):
+    """`owner`: (first name, last name, email) of the first workspace's Owner; `domain`: the staff's
+    email domain (a client's project viewers get `<client's domain>` with `domain_suffix` added, so
+    several organisations seeded side by side never share an address); `owner_full_hash`: False
+    gives the Owner the quick shared hash too (many organisations at once)."""
+
+    def __init__(
+        self,
+        ctx,
+        *,
+        owner=("Olivia", "Owens", OWNER_EMAIL),
+        domain="acme.test",
+        domain_suffix="",
+        owner_full_hash=True,
+    ):
         self.ctx = ctx
         self.rng = ctx.rng
-        self.emails = {OWNER_EMAIL}
+        self.owner = owner
+        self.domain = domain
+        self.domain_suffix = domain_suffix
+        self.owner_full_hash = owner_full_hash
+        self.emails = {owner[2]}
         self.shared_hash = shared_password_hash(DEMO_PASSWORD, salt=f"sandbox{ctx.seed}")
 
     def build(self):
@@ -145,8 +162,8 @@ class StructureBuilder:
         people = []
         for site in sites:
             people.extend(self._staff(site, people))
-        owner = people[0].user
-        owner.set_password(DEMO_PASSWORD)
+        if self.owner_full_hash:
+            people[0].user.set_password(DEMO_PASSWORD)
         SandboxUser.objects.using(DB).bulk_create([p.user for p in people], batch_size=BATCH_SIZE)
         self._workspaces(sites, people)
         self._memberships(sites, people)
@@ -165,7 +182,8 @@ class StructureBuilder:
 
     # --- People ------------------------------------------------------------------------
 
-    def _identity(self, domain="acme.test"):
+    def _identity(self, domain=None):
+        domain = f"{domain}{self.domain_suffix}" if domain else self.domain
         while True:
             first, last = self.rng.choice(words.FIRST_NAMES), self.rng.choice(words.LAST_NAMES)
             email = f"{email_part(first)}.{email_part(last)}@{domain}"
@@ -217,7 +235,7 @@ class StructureBuilder:
         owner_title = words.MANAGER_TITLES["Owner"]
         if site.index == 0:
             people = [
-                self._person(site, Role.OWNER, *owner_title, identity=("Olivia", "Owens", OWNER_EMAIL)),
+                self._person(site, Role.OWNER, *owner_title, identity=self.owner),
                 self._person(site, Role.EXECUTIVE_MANAGER, *words.MANAGER_TITLES["Executive manager"]),
                 self._person(site, Role.EXECUTIVE_MANAGER, *words.MANAGER_TITLES["Executive manager 2"]),
             ]
