@@ -10,6 +10,7 @@ synced and warns when their last sync failed or the workspace's sign-in needs re
 from django.urls import NoReverseMatch, reverse
 
 from dashboard.selectors.frame import RESOURCE_WORDS, freshness_for_workspace, managed_workspaces_for_user
+from dashboard.selectors.reports import saved_reports_for_workspace
 
 # (section, label, URL name): the main navigation, in a manager's order. A page that does not
 # exist yet has no URL and is left out, so no link is dead.
@@ -56,25 +57,40 @@ def page_context(request, workspace, *, section, resources=()):
     }
 
 
-# The reports, as tabs of the Reports section: (label, URL name). A report appears once its URL
-# exists. Each report view passes `report_tabs(workspace, "<URL name>")` to its template.
+# The reports, as tabs of the Reports section: (key, label, URL name). A report appears once its
+# URL exists. Each report view passes `report_tabs(workspace, "<URL name>")` to its template. The
+# key is what a saved report (dashboard.SavedReport.report) names its report by.
 REPORTS = (
-    ("Hours", "dashboard:reports"),
-    ("Timeline", "dashboard:report_timeline"),
-    ("Activity", "dashboard:report_activity"),
-    ("Attendance", "dashboard:report_attendance"),
-    ("Tasks", "dashboard:report_tasks"),
-    ("Descriptions", "dashboard:report_descriptions"),
+    ("hours", "Hours", "dashboard:reports"),
+    ("timeline", "Timeline", "dashboard:report_timeline"),
+    ("activity", "Activity", "dashboard:report_activity"),
+    ("attendance", "Attendance", "dashboard:report_attendance"),
+    ("tasks", "Tasks", "dashboard:report_tasks"),
+    ("descriptions", "Descriptions", "dashboard:report_descriptions"),
 )
+REPORT_LABELS = {key: label for key, label, _ in REPORTS}
+REPORT_URL_NAMES = {key: name for key, _, name in REPORTS}
 
 
 def report_tabs(workspace, current):
     """The reports' tabs of `workspace`, `current` (a URL name) marked."""
     tabs = []
-    for label, name in REPORTS:
+    for _, label, name in REPORTS:
         try:
             url = reverse(name, kwargs={"workspace_id": workspace.webwork_id})
         except NoReverseMatch:
             continue
         tabs.append({"label": label, "url": url, "current": name == current})
     return tabs
+
+
+def saved_reports_context(workspace, saved_id=None):
+    """The saved reports of `workspace` for the reports' pages (each with its report's label), and
+    the one opened (`saved_id`, from `?saved=`; None when it is not one of this workspace's)."""
+    saved_reports = saved_reports_for_workspace(workspace=workspace)
+    for item in saved_reports:
+        item.report_label = REPORT_LABELS.get(item.report, "Report")
+    saved = None
+    if str(saved_id or "").isdigit():
+        saved = next((item for item in saved_reports if item.pk == int(saved_id)), None)
+    return {"saved_reports": saved_reports, "saved": saved}

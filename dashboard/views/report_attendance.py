@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 
-from dashboard.frame import page_context, report_tabs
+from dashboard.frame import page_context, report_tabs, saved_reports_context
 from dashboard.permissions import workspace_view
 from dashboard.selectors.attendance import (
     ORDERS,
@@ -107,6 +107,7 @@ def report_attendance(request, workspace):
 
 def _full_page(request, workspace, filters, context):
     context.update(page_context(request, workspace, section="reports", resources=RESOURCES))
+    context.update(saved_reports_context(workspace, request.GET.get("saved")))
     context.update(
         report_tabs=report_tabs(workspace, URL_NAME),
         periods=PERIODS,

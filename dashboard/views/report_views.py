@@ -13,7 +13,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 
-from dashboard.frame import report_tabs
+from dashboard.frame import report_tabs, saved_reports_context
 from dashboard.permissions import workspace_view
 from dashboard.selectors.report_data import (
     ACTIVITY_BANDS,
@@ -45,9 +45,10 @@ Q_MAX = 200  # characters of a description search
 
 
 def _framed(request, workspace, context, url_name, members, projects):
-    """A report's whole page: the frame, the reports' tabs and the filters' choices (`*_options`:
-    (id, words) pairs for dashboard/reports/_pick.html)."""
+    """A report's whole page: the frame, the reports' tabs, the saved reports and the filters'
+    choices (`*_options`: (id, words) pairs for dashboard/reports/_pick.html)."""
     framed(request, workspace, context, section="reports", resources=TIME_RESOURCES)
+    context.update(saved_reports_context(workspace, request.GET.get("saved")))
     context.update(
         report_tabs=report_tabs(workspace, url_name),
         periods=PERIODS,

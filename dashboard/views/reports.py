@@ -7,10 +7,13 @@ for a manager who may see rates, and a chart of the same numbers. The filters ar
 htmx swaps only the report (`hours-report` partial) and pushes the URL. `dashboard:reports_csv`
 is exactly the table (same query string), streamed.
 
-A saved report keeps the query string under a name, for every manager of the workspace
-(`dashboard:report_saved` opens it, reading a relative period such as "last week" on the day it
-is opened). Saving, renaming and deleting (after saying what it does) are plain POST forms that
-go back with a message. A saved report of another workspace answers 404.
+A saved report keeps a report's query string under a name, for every manager of the workspace:
+any report (Hours, Timeline, Activity, Attendance, Tasks, Descriptions) can be saved from its page.
+`dashboard:report_saved` opens it, reading a relative period such as "last week" on the day it is
+opened: the Hours report in place, the others by going to their page with the saved filters and
+`saved=<id>` (which names it on the page). Saving, renaming and deleting (after saying what it
+does) are plain POST forms that go back with a message. A saved report of another workspace
+answers 404.
 """
 
 import csv
@@ -20,8 +23,9 @@ from django.contrib import messages
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 
-from dashboard.frame import page_context, report_tabs
+from dashboard.frame import REPORT_URL_NAMES, page_context, report_tabs, saved_reports_context
 from dashboard.models import SavedReport
 from dashboard.permissions import workspace_view
 from dashboard.saved_reports import (
@@ -30,7 +34,9 @@ from dashboard.saved_reports import (
     saved_report_delete,
     saved_report_rename,
 )
+from dashboard.selectors.attendance import AttendanceFilters
 from dashboard.selectors.contracts import manager_sees_rates
+from dashboard.selectors.report_data import report_query, threshold_from_query
 from dashboard.selectors.reports import (
     GROUPINGS,
     PERIODS,
@@ -39,17 +45,16 @@ from dashboard.selectors.reports import (
     hours_report_for_workspace,
     report_choices_for_workspace,
     saved_report_for_workspace,
-    saved_reports_for_workspace,
     trackers_running_for_workspace,
 )
 from dashboard.templatetags.clockroom import duration
 from dashboard.views.overview import partial_response
+from dashboard.views.pages import back_with_message
+from dashboard.views.report_views import Q_MAX
 
 TEMPLATE = "dashboard/reports/hours.html"
 SAVED_TEMPLATE = "dashboard/reports/saved.html"
 RESOURCES = ("time_entries", "members", "projects", "tasks", "contracts")
-# Which page opens a saved report of each kind (the Hours report is rendered in place).
-REPORT_URL_NAMES = {"hours": "dashboard:reports"}
 CSV_BATCH = 200  # CSV lines a streamed chunk
 
 
@@ -112,7 +117,7 @@ def _hours_response(request, workspace, query, *, saved=None, save_form=None, st
         choices=report_choices_for_workspace(workspace=workspace, filters=filters),
         periods=PERIODS,
         groupings=GROUPINGS,
-        saved_reports=saved_reports_for_workspace(workspace=workspace),
+        saved_reports=saved_reports_context(workspace)["saved_reports"],
         save_form=save_form or SavedReportForm(initial={"query": filters.query_string}),
     )
     response = partial_response(request, TEMPLATE, context)
@@ -228,39 +233,77 @@ def _add_errors(form, error):
         form.add_error(None, error.message)
 
 
+def saved_report_query(report, query, *, workspace):
+    """What a saved `report` keeps of `query`: the report's own filters read again (this
+    workspace's ids only, a preset period by its name so it stays relative), nothing else.
+    A timeline keeps no day: it opens on the day it is opened."""
+    filters = ReportFilters.from_query(query, workspace=workspace)
+    if report == "hours":
+        return filters.query_string
+    if report == "attendance":
+        return urlencode(AttendanceFilters.from_query(query, workspace=workspace).as_query())
+    if report == "timeline":
+        pairs = [("view", "week")] if query.get("view") == "week" else []
+        pairs += [("member", value) for value in filters.members]
+        pairs += [("project", value) for value in filters.projects]
+        return urlencode(pairs)
+    extra = {}
+    if report == "activity":
+        extra["below"] = threshold_from_query(query.get("below"))
+        first = extra["below"] is not None and query.get("first") in ("1", "on", "true")
+        extra["first"] = "1" if first else ""
+    if report == "descriptions":
+        extra["q"] = " ".join((query.get("q") or "").split())[:Q_MAX]
+    return urlencode(report_query(filters, **extra))
+
+
+def _report_url(workspace, report, query=""):
+    url = reverse(REPORT_URL_NAMES[report], kwargs={"workspace_id": workspace.webwork_id})
+    return f"{url}?{query}" if query else url
+
+
 @workspace_view(methods=("POST",))
 def report_save(request, workspace):
-    """Keep the report's filters (the form's `query`, read again so only this workspace's ids and
-    relative periods are kept) under a name; then open the saved report."""
+    """Keep a report's filters (the form's `report` and `query`, read again so only this
+    workspace's ids and relative periods are kept) under a name; then open the saved report.
+    A refused name shows the Hours report's form again, or goes back to the other report with
+    the reason."""
+    report = request.POST.get("report") or "hours"
+    if report not in REPORT_URL_NAMES:
+        return back_with_message(request, _hours_url(workspace), refusal="That report cannot be saved.")
     form = SavedReportForm(request.POST)
     query = QueryDict(request.POST.get("query", ""))
+    kept = saved_report_query(report, query, workspace=workspace)
     if form.is_valid():
-        filters = ReportFilters.from_query(query, workspace=workspace)
         try:
             saved = saved_report_create(
                 workspace=workspace,
                 user=request.user,
                 name=form.cleaned_data["name"],
-                query=filters.query_string,
+                query=kept,
+                report=report,
             )
         except SavedReportError as error:
             _add_errors(form, error)
         else:
             messages.success(request, f"Saved “{saved.name}”. Every manager of {workspace.name} can open it.")
             return redirect(_saved_url(saved))
-    return _hours_response(request, workspace, query, save_form=form, status=400)
+    if report == "hours":
+        return _hours_response(request, workspace, query, save_form=form, status=400)
+    problems = [problem for problems in form.errors.values() for problem in problems]
+    refusal = " ".join(problems) or "The report was not saved."
+    return back_with_message(request, _report_url(workspace, report, kept), refusal=f"Not saved: {refusal}")
 
 
 @workspace_view
 def report_saved(request, workspace, saved_id):
     """A saved report, opened with its filters; a relative period is read on today's date."""
     saved = _saved_or_404(workspace, saved_id)
-    url_name = REPORT_URL_NAMES.get(saved.report)
-    if url_name is None:
+    if saved.report not in REPORT_URL_NAMES:
         raise Http404("No such report.")
     if saved.report != "hours":
-        url = reverse(url_name, kwargs={"workspace_id": workspace.webwork_id})
-        return redirect(f"{url}?{saved.query}" if saved.query else url)
+        query = f"{saved.query}&saved={saved.pk}" if saved.query else f"saved={saved.pk}"
+        return redirect(_report_url(workspace, saved.report, query))
     return _hours_response(request, workspace, QueryDict(saved.query), saved=saved)
 
 

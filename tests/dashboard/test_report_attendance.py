@@ -393,7 +393,7 @@ def test_the_report_costs_the_same_queries_for_5_and_150_members(acme, manager, 
     fill(acme, week, 145)
     large = queries()
     assert len(large) == len(small), large
-    assert len(large) <= (8 if htmx else 12)
+    assert len(large) <= (8 if htmx else 13)
 
 
 def test_a_day_whose_member_the_mirror_lacks_yet_reads_webwork_s_name(acme, manager, client, week):
