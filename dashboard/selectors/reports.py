@@ -33,12 +33,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import CharField, DateField, F, Sum, Value
 from django.db.models.functions import Concat, Lower, TruncMonth, TruncWeek
-from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 
 from dashboard.models import SavedReport
+from dashboard.selectors.query import day_from_query, webwork_id_from_query
 from integrations.models import Contract, Member, Project, RunningTracker, Task, TimeEntry
 
 # --- Periods -------------------------------------------------------------------------------------
@@ -62,10 +63,7 @@ MAX_PERIOD_DAYS = 366  # a custom period's longest span (a leap year)
 
 
 def _day(value):
-    try:
-        return parse_date(value) if value else None
-    except ValueError:
-        return None
+    return day_from_query(value)
 
 
 def _month_end(day):
@@ -163,8 +161,8 @@ def ids_from_query(query, name):
     found = []
     for value in values:
         for part in str(value).split(","):
-            part = part.strip()
-            if part.isdigit() and len(part) <= 19 and part not in found:
+            part = webwork_id_from_query(part)
+            if part and part not in found:
                 found.append(part)
     return found[:MAX_IDS]
 
@@ -340,7 +338,7 @@ def trackers_running_for_workspace(*, workspace):
 # --- The Hours report -----------------------------------------------------------------------------
 
 CENT = Decimal("0.01")
-ROWS_SHOWN = 1000  # table rows a page shows at most; the CSV has every row
+HOURS_PER_PAGE = 200  # table rows (groups and subtotals) a page of the Hours report shows
 CHART_STACKS = 10  # stacks a chart shows; the rest are added up as one
 CHART_MAX_DAYS = 31  # without a time grouping the chart's bars are days up to this, then weeks...
 CHART_MAX_WEEKS = 27  # ...up to this many, then months
@@ -600,7 +598,9 @@ def hours_report_for_workspace(*, workspace, filters: ReportFilters, sees_rates=
         annotations.update(dimension.annotation)
         names += [name for name in dimension.fields if name not in names]
         order += list(dimension.order)
-    if "date" not in names:
+    # The chart's bars need each row's day, unless they are one of the groupings (then its own
+    # field is the bar): grouped by week, a member's 13 weeks are 13 rows, not 65 days.
+    if chart_unit(filters) not in filters.grouping and "date" not in names:
         names.append("date")
     if sees_rates:
         names += CONTRACT_FIELDS
@@ -609,7 +609,7 @@ def hours_report_for_workspace(*, workspace, filters: ReportFilters, sees_rates=
         .annotate(**annotations)
         .values(*names)
         .annotate(minutes=Sum("duration_minutes"))
-        .order_by(*order, "date")
+        .order_by(*order, *(["date"] if "date" in names else []))
     )
     return HoursReport(
         workspace=workspace,
@@ -680,6 +680,9 @@ class HoursChart:
         self.stack = chart_stack(filters)
         self.period = filters.period
         self.buckets = _buckets(self.unit, filters.period)
+        # Where a row's bar is read: its grouping's own field when the bars are a grouping
+        # (a week's Monday, a month's first day), else its day.
+        self.day_field = DIMENSIONS[self.unit].fields[0] if self.unit in filters.grouping else "date"
         self.minutes = defaultdict(lambda: defaultdict(int))  # {stack key: {bucket: minutes}}
         self.labels = {}
 
@@ -687,7 +690,7 @@ class HoursChart:
         key = tuple(values[name] for name in DIMENSIONS[self.stack].fields) if self.stack else ()
         if key not in self.labels:
             self.labels[key] = label_of(self.stack, values).text if self.stack else "Tracked time"
-        self.minutes[key][_bucket(self.unit, _as_date(values["date"]))] += values["minutes"] or 0
+        self.minutes[key][_bucket(self.unit, _as_date(values[self.day_field]))] += values["minutes"] or 0
 
     def data(self):
         totals = sorted(self.minutes, key=lambda key: (-sum(self.minutes[key].values()), self.labels[key]))
@@ -729,17 +732,18 @@ def _observed(raw, chart):
 
 @dataclass
 class HoursPage:
-    """What the Hours page shows: the table's first ROWS_SHOWN rows, the total, and the chart."""
+    """What the Hours page shows: a page of the table's rows (`rows`, a Page of HOURS_PER_PAGE
+    rows: groups and subtotals), the grand total, and the chart of every row."""
 
     report: HoursReport
-    rows: list
+    rows: Page
     total: HoursRow
-    row_count: int  # the table's rows (groups and subtotals), every one, the total aside
     chart: dict
 
     @property
-    def truncated(self):
-        return self.row_count > len(self.rows)
+    def row_count(self):
+        """The table's rows (groups and subtotals) on every page, the total aside."""
+        return self.rows.paginator.count
 
     @property
     def total_amounts(self):
@@ -755,21 +759,21 @@ class HoursPage:
         return not self.total.minutes and not self.row_count
 
 
-def hours_page_for_workspace(*, workspace, filters: ReportFilters, sees_rates=False) -> HoursPage:
-    """The Hours report as the page shows it: its rows, total and chart from one grouped query
-    (plus the currencies with rates)."""
+def hours_page_for_workspace(*, workspace, filters: ReportFilters, sees_rates=False, page=1) -> HoursPage:
+    """The Hours report as the page shows it: page `page` of its rows, the total and the chart,
+    from one grouped query (plus the currencies with rates)."""
     report = hours_report_for_workspace(workspace=workspace, filters=filters, sees_rates=sees_rates)
     chart = HoursChart(filters)
-    shown, count, total = [], 0, None
+    rows, total = [], None
     for row in report.rows(_observed(report.raw_rows(), chart)):
         row.cells = row.amounts_in(report.currencies)
         if row.kind == "total":
             total = row
-            continue
-        count += 1
-        if len(shown) < ROWS_SHOWN:
-            shown.append(row)
-    return HoursPage(report=report, rows=shown, total=total, row_count=count, chart=chart.data())
+        else:
+            rows.append(row)
+    return HoursPage(
+        report=report, rows=Paginator(rows, HOURS_PER_PAGE).get_page(page), total=total, chart=chart.data()
+    )
 
 
 # --- The filters' choices ---------------------------------------------------------------------

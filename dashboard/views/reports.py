@@ -90,7 +90,9 @@ def _for_display(hours):
 def _hours_context(request, workspace, query, *, saved=None):
     filters = ReportFilters.from_query(query, workspace=workspace)
     sees_rates = manager_sees_rates(workspace=workspace, user=request.user)
-    hours = hours_page_for_workspace(workspace=workspace, filters=filters, sees_rates=sees_rates)
+    hours = hours_page_for_workspace(
+        workspace=workspace, filters=filters, sees_rates=sees_rates, page=query.get("page") or 1
+    )
     _for_display(hours)
     return {
         "workspace": workspace,

@@ -685,3 +685,49 @@ def test_the_report_its_csv_and_a_saved_report_cost_the_same_queries_for_5_or_15
     assert partial <= 7, counts
     assert export <= 7, counts
     assert opened <= 15, counts
+
+
+def test_bars_read_from_a_week_grouping_are_the_bars_read_from_each_day(client):
+    workspace, _ = busy_workspace(3)
+    client.force_login(manager_of(workspace, username="paula"))
+    period = "period=custom&from=2026-10-05&to=2026-12-06"  # 9 weeks: without a time grouping, weekly bars
+
+    by_day = chart_of(client.get(f"/w/{workspace.webwork_id}/reports/?{period}&by=member&then=none"))
+    by_week = chart_of(client.get(f"/w/{workspace.webwork_id}/reports/?{period}&by=member&then=week"))
+
+    assert by_day["unit"] == by_week["unit"] == "week"
+    assert by_day["labels"] == by_week["labels"]
+    assert by_day["datasets"] == by_week["datasets"]
+    assert sum(sum(dataset["hours"]) for dataset in by_week["datasets"]) == 3 * 2 * 10
+
+
+def test_a_long_table_comes_in_pages_with_the_whole_total_on_each(client):
+    workspace, _ = busy_workspace(25)  # 25 members x 10 days + 25 subtotals = 275 rows
+    client.force_login(manager_of(workspace, username="paula"))
+    base = f"/w/{workspace.webwork_id}/reports/"
+    query = "period=custom&from=2026-11-16&to=2026-11-29&by=member&then=day"
+
+    first = client.get(f"{base}?{query}")
+    second = client.get(f"{base}?{query}&page=2", headers=HTMX)
+
+    first_rows, second_rows = table_rows(first), table_rows(second)
+    assert [kind for kind, _ in first_rows].count("total") == 1
+    assert len(first_rows) == 200 + 1
+    assert len(second_rows) == 75 + 1
+    assert first_rows[-1] == second_rows[-1]  # the total of every row, on each page
+    every = first_rows[:-1] + second_rows[:-1]
+    assert sum(int(m) for kind, m in minutes_of(first)[:-1] + minutes_of(second)[:-1] if kind == "row") == (
+        25 * 2 * 10 * 60
+    )
+    assert len(every) == 275
+    text = " ".join(re.sub(r"<[^>]+>", " ", shown(first)).split())
+    assert "275 rows, 200 a page; the CSV has every one in one file." in text
+    assert "Page 1 of 2 · 1\N{EN DASH}200 of 275" in text
+    assert f'href="{base}?{query.replace("&", "&amp;")}&amp;page=2"' in first.content.decode()
+    # A group cut by the page is named again, visibly, at the top of the next page.
+    top = re.search(r'<tr class="hours-row"[^>]*>\s*<th scope="row">(.*?)</th>', shown(second), re.S).group(1)
+    assert "visually-hidden" not in top
+    assert top.strip()
+    # The CSV has every row of every page: its header, 275 rows and the total, then what they are.
+    csv_lines = csv_of(client.get(f"/w/{workspace.webwork_id}/reports/hours.csv?{query}"))
+    assert csv_lines[1 + 275][0] == "Total"
