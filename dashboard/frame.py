@@ -10,6 +10,7 @@ synced and warns when their last sync failed or the workspace's sign-in needs re
 from django.urls import NoReverseMatch, reverse
 
 from dashboard.selectors.frame import RESOURCE_WORDS, freshness_for_workspace, managed_workspaces_for_user
+from dashboard.selectors.query import webwork_id_from_query
 from dashboard.selectors.reports import saved_reports_for_workspace
 
 # (section, label, URL name): the main navigation, in a manager's order. A page that does not
@@ -91,6 +92,6 @@ def saved_reports_context(workspace, saved_id=None):
     for item in saved_reports:
         item.report_label = REPORT_LABELS.get(item.report, "Report")
     saved = None
-    if str(saved_id or "").isdigit():
+    if webwork_id_from_query(saved_id):
         saved = next((item for item in saved_reports if item.pk == int(saved_id)), None)
     return {"saved_reports": saved_reports, "saved": saved}

@@ -7,9 +7,10 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.utils.dateparse import parse_date
 
 from integrations.models import AuditEvent, Member
+
+from .query import day_from_query, webwork_id_from_query
 
 AUDIT_PER_PAGE = 50
 FROM_WEBWORK = "webwork"  # the actor filter's value for decisions taken inside WebWork
@@ -59,10 +60,7 @@ def action_label(action):
 
 
 def _day(value):
-    try:
-        return parse_date(value) if value else None
-    except ValueError:
-        return None
+    return day_from_query(value)
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ class AuditFilters:
     def from_query(cls, query):
         actor = query.get("actor", "")
         return cls(
-            actor=actor if actor == FROM_WEBWORK or actor.isdigit() else "",
+            actor=actor if actor == FROM_WEBWORK else webwork_id_from_query(actor),
             action=query.get("action", "")[:64],
             member=query.get("member", "")[:64],
             date_from=_day(query.get("from")),

@@ -49,6 +49,7 @@ from integrations.models import (
 from .audit import action_words
 from .hours import contracts_with_week_minutes, minutes_by, week_for_workspace, week_minutes_by
 from .overview import NEAR_LIMIT, NO_LIMIT
+from .query import webwork_id_from_query
 
 CONTRACTS_PER_PAGE = 50
 HISTORY_PER_PAGE = 20
@@ -232,8 +233,7 @@ def _choice(value, choices):
 
 
 def _webwork_id(value):
-    value = (value or "").strip()
-    return value if value.isdigit() and len(value) <= 19 else ""
+    return webwork_id_from_query(value)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from django.utils.dateparse import parse_date
 
 from integrations.models import Contract, Expense, ExpenseCategory, Member, Project
 
+from .query import webwork_id_from_query
+
 EXPENSES_PER_PAGE = 50
 NO_PROJECT = "none"  # the project filter's value for expenses of no project
 CENTS = Decimal("0.01")
@@ -55,8 +57,7 @@ def _id(value):
 
 def _number(value):
     """A WebWork id of a member or project (digits), or ""."""
-    value = (value or "").strip()
-    return value if value.isdigit() and len(value) <= 19 else ""
+    return webwork_id_from_query(value)
 
 
 def expense_periods(today):

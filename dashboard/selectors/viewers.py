@@ -21,6 +21,8 @@ from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 
 from integrations.models import Project, ProjectViewer, ViewerProject
 
+from .query import webwork_id_from_query
+
 VIEWERS_PER_PAGE = 50
 ACTIVE = "active"
 REMOVED = "removed"
@@ -47,7 +49,7 @@ class ViewerFilters:
         return cls(
             search=" ".join(query.get("q", "").split())[:100],
             status=status if status in (ACTIVE, REMOVED) else "",
-            project=project if project.isdigit() and len(project) <= 19 else "",
+            project=webwork_id_from_query(project),
         )
 
     @property

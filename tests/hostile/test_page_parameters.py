@@ -1,0 +1,110 @@
+"""Every query parameter and form field of every dashboard page, partial, export and form, walked
+with the hostile corpus by a manager of the workspace: never a 500; a clear 4xx, or the page with
+the bad value ignored; no markup of the corpus comes back unescaped; no redirect leaves the site.
+"""
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.hostile import corpus
+from tests.hostile.urls import TABLE, Spec, dashboard_patterns, path_arguments, url_of
+
+pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_every_dashboard_url_is_in_the_table():
+    """A new URL must say what it reads, so the walks below cover it."""
+    names = set(dashboard_patterns())
+
+    assert names, "the walk found no dashboard URL"
+    assert names - set(TABLE) == set(), "add these URL names to tests/hostile/urls.py TABLE"
+    assert set(TABLE) - names == set(), "these URL names are gone: remove them from TABLE"
+
+
+def test_the_table_names_what_each_view_reads():
+    """The table's parameters are the ones the views read (a few read by name, checked here)."""
+    assert "q" in TABLE["people"].get
+    assert "item" in TABLE["approval_bulk_start"].post
+    assert TABLE["expenses_csv"].csv
+
+
+def check(response, *, path):
+    """What every answer to hostile input must be."""
+    status = response.status_code
+    assert status < 500, f"{path}: {status}"
+    # 286: htmx's "stop polling" (a finished bulk decision's panel).
+    assert status in (200, 204, 286, 301, 302, 303, 400, 403, 404, 405, 413), f"{path}: {status}"
+    location = response.get("Location", "")
+    if location:
+        parts = urlsplit(location)
+        internal = not parts.scheme and not parts.netloc and location.startswith("/")
+        to_webwork = location.startswith(settings.WEBWORK_OAUTH_AUTHORIZE_URL + "?")
+        assert internal or to_webwork, f"{path} redirects off the site: {location!r}"
+    content_type = response.get("Content-Type", "")
+    if content_type.startswith("text/html") and not getattr(response, "streaming", False):
+        text = response.content.decode("utf-8", "replace")
+        assert corpus.unescaped_markup(text) == [], f"{path}: hostile markup reflected unescaped"
+
+
+def walked(name):
+    spec = TABLE[name]
+    return not spec.elsewhere
+
+
+WALKED = [name for name in TABLE if walked(name)]
+
+
+@pytest.fixture
+def manager(tenants):
+    browser = Client()
+    browser.force_login(tenants.acme.user)
+    return browser
+
+
+def send(browser, method, path, data, *, htmx):
+    headers = HTMX if htmx else {}
+    if method == "get":
+        response = browser.get(path, data, headers=headers)
+    else:
+        response = browser.post(path, data, headers=headers)
+    if getattr(response, "streaming", False):
+        b"".join(response.streaming_content)  # an export fails while it streams, if it fails
+    return response
+
+
+@pytest.mark.parametrize("name", WALKED)
+def test_every_parameter_of_every_page_takes_the_corpus(tenants, manager, name):
+    spec: Spec = TABLE[name]
+    path = url_of(name, tenants.acme) if spec.workspace else dashboard_patterns_path(name)
+    methods = [("get", spec.get)] + ([("post", spec.post)] if spec.post is not None else [])
+    for method, params in methods:
+        for index, value in enumerate(corpus.VALUES):
+            data = {param: value for param in params} or {"junk": value}
+            check(send(manager, method, path, data, htmx=index % 2 == 1), path=f"{method} {path} {value!r}")
+        # Every parameter repeated with the whole corpus at once.
+        data = {param: list(corpus.VALUES) for param in params}
+        check(send(manager, method, path, data, htmx=False), path=f"{method} {path} repeated")
+
+
+def dashboard_patterns_path(name):
+    return "/" + str(dashboard_patterns()[name].pattern)
+
+
+@pytest.mark.parametrize("name", [name for name in WALKED if TABLE[name].workspace and path_arguments(name)])
+def test_every_path_argument_takes_the_corpus(tenants, manager, name):
+    """An id in the path that names nothing of the workspace is a 404, whatever it holds."""
+    for argument in path_arguments(name):
+        for index, value in enumerate(corpus.VALUES):
+            if not value:
+                continue
+            path = url_of(name, tenants.acme, **{argument: value})
+            method = "post" if TABLE[name].post is not None and index % 3 == 0 else "get"
+            response = send(manager, method, path, {}, htmx=index % 2 == 1)
+            check(response, path=f"{method} {path}")
+            # 400: a NUL character, refused before any view (config/middleware.py).
+            assert response.status_code in (400, 404, 405), f"{method} {path}: {response.status_code}"
