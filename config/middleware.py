@@ -40,3 +40,44 @@ def log_context_clear(**kwargs):
     """The request is over (its response closed): lines logged from now on belong to no request."""
     request_id_var.set(NONE)
     workspace_var.set(NONE)
+
+
+NUL_REFUSED = (
+    "This request holds a NUL character (%00) in its address or its form. No page of Clockroom "
+    "takes one, and no database stores it: remove it and try again."
+)
+
+
+class RefuseNulMiddleware:
+    """A request whose path, query string or form holds a NUL character answers 400.
+
+    Browsers never send one; a made-up URL or a script may, and PostgreSQL's text cannot hold it
+    (a filter or a lookup with it would fail in the database). After CsrfViewMiddleware, which
+    reads the form first anyway; a view exempt from CSRF (the webhook intake) reads its own body
+    and is left to do so.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if "\x00" in request.path or _holds_nul(request.GET):
+            return _nul_refused()
+        if getattr(view_func, "csrf_exempt", False) or request.method != "POST":
+            return None
+        if _holds_nul(request.POST):
+            return _nul_refused()
+        return None
+
+
+def _holds_nul(query):
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in query.lists())
+
+
+def _nul_refused():
+    from django.http import HttpResponseBadRequest
+
+    return HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain; charset=utf-8")

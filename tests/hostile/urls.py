@@ -4,6 +4,7 @@ test_isolation_walk.py) go through. A URL pattern added to dashboard/urls.py wit
 fails `test_every_dashboard_url_is_in_the_table`.
 """
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -129,8 +130,8 @@ def url_of(name, rows, **replace):
     kwargs.update(replace)
     path = str(pattern.pattern)
     for key, value in kwargs.items():
-        converter = type(pattern.pattern.converters[key]).__name__.removesuffix("Converter").lower()
-        path = path.replace(f"<{converter}:{key}>", quote(str(value), safe=""))
+        path = re.sub(rf"<(\w+:)?{key}>", lambda _, value=value: quote(str(value), safe=""), path)
+    assert "<" not in path, path
     return "/" + path
 
 
