@@ -139,7 +139,8 @@ def inbox_url(workspace, kind, filters):
 def safe_next(request, workspace):
     """Where a plain form post goes back to: its `next` when it is a page of ours, else the inbox."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path of ours only: anything else (a view name, a made-up word) goes to the default.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

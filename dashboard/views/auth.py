@@ -35,7 +35,7 @@ def webwork_login(request):
     except SignInUnavailable as exc:
         return render(request, "dashboard/auth/not_configured.html", {"problem": exc.message}, status=503)
     next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = ""

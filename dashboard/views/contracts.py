@@ -79,7 +79,8 @@ def _contract_url(workspace, contract):
 def _safe_next(request, default):
     """Where a plain form goes back to: its `next` when it is a page of ours, else `default`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path of ours only: anything else (a view name, a made-up word) goes to the default.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
