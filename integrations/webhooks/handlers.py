@@ -100,7 +100,7 @@ PROJECT = Resource("project", Project, "projects/{id}", project_row)
 def _object_id(data, *keys):
     for key in keys:
         value = integer(data.get(key))
-        if value:
+        if value is not None and value > 0:  # WebWork's ids are positive
             return value
     return None
 

@@ -7,12 +7,16 @@ in constant time and never logged.
 
 import hmac
 import json
+import math
 
 from ..webwork.payloads import moment, unstorable
 
 TOKEN_HEADER = "X-Webhook-Token"  # noqa: S105 (a header name)
 TOKEN_FIELD = "token"  # noqa: S105 (a field name)
 MAX_BODY_BYTES = 256 * 1024
+# WebWork's deliveries nest a few levels; a body far deeper is none (and would exhaust the stack of
+# whatever reads it recursively).
+MAX_DEPTH = 64
 
 
 class BodyError(ValueError):
@@ -32,12 +36,19 @@ def _refuse_constant(name):
     raise BodyError(f"The body holds {name}, which is not JSON.")
 
 
+def _finite_float(literal):
+    number = float(literal)
+    if not math.isfinite(number):
+        raise BodyError(f"The body holds the number {literal[:40]}, too large for any database.")
+    return number
+
+
 def body_parse(raw: bytes) -> dict:
     """The delivery's JSON object. Raises BodyError for anything else."""
     if not raw.strip():
         raise BodyError("The body is empty; a JSON object was expected.")
     try:
-        payload = json.loads(raw, parse_constant=_refuse_constant)
+        payload = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except BodyError:
         raise
     except (ValueError, RecursionError) as exc:
@@ -51,6 +62,8 @@ def body_check(payload: dict) -> dict:
     """The verified delivery, if Clockroom can store it: no text that is not valid Unicode nor a NUL
     character, and a `timestamp` (when given as text) that is a real date and time. Raises
     BodyError otherwise."""
+    if _deeper_than(payload, MAX_DEPTH):
+        raise BodyError(f"The body nests objects and arrays deeper than {MAX_DEPTH} levels.")
     if unstorable(payload):
         raise BodyError(
             "The body holds text no database stores: an unpaired surrogate (such as \\ud800), "
@@ -63,6 +76,18 @@ def body_check(payload: dict) -> dict:
             "(expected ISO 8601, e.g. 2026-12-07T10:00:00Z)."
         )
     return payload
+
+
+def _deeper_than(value, limit) -> bool:
+    """Whether `value` nests dicts and lists more than `limit` levels (read without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def body_token(payload: dict):

@@ -54,13 +54,18 @@ def storable(value):
     return value
 
 
+# WebWork's ids and counts are 64-bit integers; a number beyond is none a database column holds.
+INTEGER_MAX = 2**63 - 1
+
+
 def integer(value):
     if value in (None, "") or isinstance(value, bool):
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float (1e999)
         return None
+    return number if -INTEGER_MAX <= number <= INTEGER_MAX else None
 
 
 def decimal(value):

@@ -27,6 +27,13 @@ from tests.factories import (
     TimeRequestFactory,
     TimesheetFactory,
 )
+from tests.integrations.webhooks.conftest import (  # noqa: F401 (the webhook tests' fixtures, used here too)
+    deliver,
+    http,
+    owner_client,
+    registered,
+    workspace,
+)
 from tests.sandbox_world import CALLBACK, mirror_connected
 
 LEAK = "GLOBEX"
@@ -82,7 +89,7 @@ class Rows:
         }
 
 
-def seed(workspace, user, tag):
+def seed(workspace, user, tag):  # noqa: F811 (a workspace, not the fixture)
     """One row of every kind in `workspace`, named with `tag`."""
     member = MemberFactory(workspace=workspace, firstname=f"{tag}member", lastname=f"{tag}person")
     project = ProjectFactory(workspace=workspace, name=f"{tag} project")
