@@ -10,6 +10,8 @@ need it on: `DJANGO_DEBUG=1 python manage.py bench sync`.
     python manage.py bench upsert [--rows N]
     python manage.py bench memory [--scale medium] [--few 5] [--many 40]
     python manage.py bench intake [--n 500]
+    python manage.py bench hosted [--orgs 200] [--minutes 10] [--deliveries 10000] [--managers 50]
+                                  [--parts first-sync,steady,webhooks,pages] [--window 10] [--port 8731]
     python manage.py bench all --scale medium
 
 Each benchmark prints one aligned table to stdout (progress goes to stderr), each figure beside its
@@ -46,7 +48,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("benchmark", choices=[*BENCHMARKS, "all"])
+        # `hosted` (PostgreSQL + Redis, real processes, minutes long) is not part of `all`.
+        parser.add_argument("benchmark", choices=[*BENCHMARKS, "hosted", "all"])
         parser.add_argument(
             "--scale", choices=["small", "medium", "large"], default="medium", help="Sandbox seed scale."
         )
@@ -85,6 +88,19 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--check", action="store_true", help="Fail (exit status 1) when a figure misses its target."
+        )
+        hosted = parser.add_argument_group("hosted", "`bench hosted` (integrations/bench/hosted.py)")
+        hosted.add_argument("--orgs", type=int, default=200, help="Organisations in the sandbox (200).")
+        hosted.add_argument("--minutes", type=float, default=10, help="Minutes of steady state (10).")
+        hosted.add_argument("--deliveries", type=int, default=10_000, help="Webhook deliveries (10000).")
+        hosted.add_argument("--managers", type=int, default=50, help="Simulated managers (50).")
+        hosted.add_argument("--pages-seconds", type=int, default=120, help="Seconds of `pages` (120).")
+        hosted.add_argument(
+            "--parts", default="first-sync,steady,webhooks,pages", help="Parts to run, comma-separated."
+        )
+        hosted.add_argument("--port", type=int, default=8731, help="gunicorn's port (8731).")
+        hosted.add_argument(
+            "--first-sync-timeout", type=int, default=3600, help="Seconds to wait for the first syncs (3600)."
         )
 
     def handle(self, *args, benchmark, **options):
@@ -177,6 +193,28 @@ class Command(BaseCommand):
         if "intake" in chosen:
             tables.append(intake.bench_intake(n=options["n"], say=self.say))
             self.show(tables[-1])
+        if "hosted" in chosen:
+            from integrations.bench import hosted
+
+            parts = [part.strip() for part in options["parts"].split(",") if part.strip()]
+            unknown = sorted(set(parts) - set(hosted.PARTS))
+            if unknown or not parts:
+                raise CommandError(f"--parts: choose from {', '.join(hosted.PARTS)} (not {unknown}).")
+            tables += hosted.bench_hosted(
+                orgs=options["orgs"],
+                minutes=options["minutes"],
+                deliveries=options["deliveries"],
+                managers=options["managers"],
+                pages_seconds=options["pages_seconds"],
+                parts=parts,
+                rate=options["rate"],
+                window=options["window"],
+                port=options["port"],
+                seed=options["seed"],
+                first_sync_timeout=options["first_sync_timeout"],
+                say=self.say,
+                show=self.show,
+            )
         return tables
 
     def _pages(self, pages, world, transport, options):
