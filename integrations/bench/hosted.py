@@ -56,8 +56,8 @@ from .report import Table, load_average, median, percentile
 
 GUNICORN_WORKERS = 4
 QCLUSTERS = 3
-Q_WORKERS = 2  # per cluster: 6 workers in all on this machine's 2 CPUs
-SYNC_SLOTS = 3  # back-lane syncs at once across the clusters (one per cluster)
+Q_WORKERS = 3  # per cluster: 9 workers in all (the syncs mostly wait on their users' budgets)
+SYNC_SLOTS = 6  # back-lane syncs at once across the clusters: 3 workers stay for fronts and webhooks
 SENDERS = 16  # concurrent webhook senders
 READY_SECONDS = 60
 STOP_SECONDS = 20
