@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from ..models import AuditEvent, SyncRun, Workspace
 from ..webwork.client import WebWorkClient
-from ..webwork.errors import NotFoundError
-from ..webwork.payloads import integer, iso_day, storable, unstorable
+from ..webwork.errors import NotFoundError, ServerError
+from ..webwork.payloads import INTEGER_MAX, integer, iso_day, storable, unstorable
 from .audit import AUDITED, decisions_seen
 
 UPSERT_BATCH = 1000
@@ -162,9 +162,28 @@ def replace_all(model, ctx: SyncContext, rows: list[dict], stats: RunStats, *sco
         stats.removed += mark_removed(model, ctx.workspace, seen, *scope_q, now=ctx.now, **scope)
 
 
+def listed_id(payload):
+    """The WebWork id of a listed object (a positive integer, or a short text such as a UUID), or
+    None when it has none usable."""
+    value = payload.get("id") if isinstance(payload, dict) else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value <= INTEGER_MAX else None
+    if isinstance(value, str) and value.strip() and len(value) <= 64 and not unstorable(value):
+        return value
+    return None
+
+
 def with_ids(items):
-    """The items of a listing that are objects with an id (anything else cannot be mirrored)."""
-    return [p for p in items if isinstance(p, dict) and p.get("id") not in (None, "")]
+    """The items of a listing, every one an object with a usable id. WebWork lists nothing else: a
+    listing holding anything else is a corrupt answer, refused whole (ServerError; the step fails
+    and is owed) rather than used without those items, which would mark their rows removed."""
+    items = list(items)
+    unusable = sum(1 for p in items if listed_id(p) is None)
+    if unusable:
+        raise ServerError(f"WebWork listed {unusable} of {len(items)} items without a usable id.")
+    return items
 
 
 def reread_unlisted(ctx: SyncContext, model, payloads, fetch_one, *scope_q, **scope):

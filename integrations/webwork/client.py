@@ -242,8 +242,14 @@ class WebWorkClient:
             if path not in PAGE_ONLY:
                 query["per_page"] = per_page
             result = self.get(path, params=query)
+            if not isinstance(result.data, list):
+                # An answer without its list (none, null, an object): not an empty list, which would
+                # make the mirror drop every row of it.
+                raise errors.ServerError(
+                    f"WebWork answered GET /{path} without its list.", method="GET", path=path
+                )
             yield result
-            items = result.data if isinstance(result.data, list) else []
+            items = result.data
             if not items or result.pagination is None or result.current_page >= result.last_page:
                 return
             page += 1
