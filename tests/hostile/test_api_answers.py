@@ -166,8 +166,15 @@ def synced(world, wire, settings):
     return tenant, user, before
 
 
-@pytest.mark.parametrize("odd", list(ODD))
-@pytest.mark.parametrize("path", LISTS)
+# The answers odd as a whole are read by the client the same way whatever the list: tried on one.
+# The items odd are read by each resource's own sync: tried on each.
+WHOLE = [name for name in ODD if not name.startswith("items-")]
+CASES = [("members", name) for name in WHOLE] + [
+    (path, name) for path in LISTS for name in ODD if name.startswith("items-")
+]
+
+
+@pytest.mark.parametrize(("path", "odd"), CASES)
 def test_an_odd_answer_is_a_recorded_sync_error_or_tolerated_and_loses_nothing(
     synced, wire, settings, path, odd
 ):

@@ -83,7 +83,9 @@ def test_every_parameter_of_every_page_takes_the_corpus(tenants, manager, name):
     path = url_of(name, tenants.acme) if spec.workspace else dashboard_patterns_path(name)
     methods = [("get", spec.get)] + ([("post", spec.post)] if spec.post is not None else [])
     for method, params in methods:
-        for index, value in enumerate(corpus.VALUES):
+        # A view that reads nothing gets a few stray parameters (each may reach WebWork).
+        values = corpus.VALUES if params else corpus.VALUES[::8]
+        for index, value in enumerate(values):
             data = {param: value for param in params} or {"junk": value}
             check(send(manager, method, path, data, htmx=index % 2 == 1), path=f"{method} {path} {value!r}")
         # Every parameter repeated with the whole corpus at once.
