@@ -3,18 +3,22 @@ with the hostile corpus by a manager of the workspace: never a 500; a clear 4xx,
 the bad value ignored; no markup of the corpus comes back unescaped; no redirect leaves the site.
 """
 
+import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
+from dashboard.models import SavedReport
 from tests.hostile import corpus
 from tests.hostile.urls import TABLE, Spec, dashboard_patterns, path_arguments, url_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
 HTMX = {"HX-Request": "true"}
+READ_BY_NAME = re.compile(r"\b(?:GET|POST|query|data)\.(?:get|getlist)\(\s*\"(\w+)\"")
 
 
 def test_every_dashboard_url_is_in_the_table():
@@ -26,11 +30,18 @@ def test_every_dashboard_url_is_in_the_table():
     assert set(TABLE) - names == set(), "these URL names are gone: remove them from TABLE"
 
 
-def test_the_table_names_what_each_view_reads():
-    """The table's parameters are the ones the views read (a few read by name, checked here)."""
-    assert "q" in TABLE["people"].get
-    assert "item" in TABLE["approval_bulk_start"].post
-    assert TABLE["expenses_csv"].csv
+def test_the_table_names_every_parameter_the_views_read():
+    """A parameter a view or a selector reads by name (`request.GET.get("x")`, `query.get("x")`,
+    `data.get("x")`) is in some URL's line of the table, so the walk sends it hostile values."""
+    root = Path(__file__).resolve().parents[2] / "dashboard"
+    sources = [*root.glob("views/*.py"), *root.glob("selectors/*.py"), root / "frame.py", root / "forms.py"]
+    read = set()
+    for source in sources:
+        read |= set(READ_BY_NAME.findall(source.read_text()))
+    in_table = {name for spec in TABLE.values() for name in (*spec.get, *(spec.post or ()))}
+
+    assert read, "no parameter found: the pattern no longer matches the views"
+    assert read - in_table == set(), "add these parameters to their URLs in tests/hostile/urls.py"
 
 
 def check(response, *, path):
@@ -133,6 +144,34 @@ def test_a_nul_character_anywhere_is_refused_before_the_database(tenants, manage
 
     assert response.status_code == 400
     assert "NUL character" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "period=custom&from=9999-12-31&to=9999-12-31&member=%C2%B2&project=99999999999999999999",
+        "period=custom&from=0001-01-01&to=0001-01-01&by=%3Cscript%3E&then=' OR 1=1 --",
+        "member=" + ",".join(str(n) for n in range(500)),
+        "%%%&&&===",
+    ],
+)
+@pytest.mark.parametrize(
+    "report", ["hours", "timeline", "activity", "tasks", "descriptions", "attendance", "x"]
+)
+def test_a_saved_report_keeps_nothing_hostile(tenants, manager, report, query):
+    """Saving reads the report's query string again: only this workspace's ids and real periods."""
+    path = url_of("report_save", tenants.acme)
+
+    response = send(
+        manager, "post", path, {"report": report, "name": f"Q {report}", "query": query}, htmx=False
+    )
+
+    check(response, path=f"{path} {report} {query}")
+    for saved in SavedReport.objects.filter(workspace=tenants.acme.workspace, name=f"Q {report}"):
+        assert "script" not in saved.query
+        assert "9999" not in saved.query
+        opened = manager.get(url_of("report_saved", tenants.acme, saved_id=saved.pk), follow=True)
+        check(opened, path=f"saved {saved.query}")
 
 
 def test_the_webhook_intake_reads_its_own_body_with_a_nul(tenants, client):

@@ -28,7 +28,11 @@ class Spec:
 TABLE = {
     "home": Spec(workspace=False),
     "webwork_login": Spec(get=("next",), workspace=False),
-    "webwork_callback": Spec(workspace=False, elsewhere="test_oauth_callback.py"),
+    "webwork_callback": Spec(
+        get=("state", "code", "error", "error_description"),
+        workspace=False,
+        elsewhere="test_oauth_callback.py",
+    ),
     "logout": Spec(post=(), workspace=False),
     "workspace": Spec(get=("part",)),
     "freshness": Spec(get=("of",)),
@@ -83,7 +87,7 @@ TABLE = {
     "report_descriptions_csv": Spec(get=(*REPORT, "q"), csv=True),
     "reports": Spec(get=REPORT),
     "reports_csv": Spec(get=REPORT, csv=True),
-    "report_save": Spec(post=("name", "query")),
+    "report_save": Spec(post=("report", "name", "query")),
     "report_saved": Spec(),
     "report_saved_rename": Spec(post=("name", "query")),
     "report_saved_delete": Spec(post=()),
