@@ -168,3 +168,18 @@ def test_a_code_issued_to_another_client_is_refused(world, live_webwork):
 
     assert CODE_SPENT in page
     assert not Connection.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "next_url", [*WITHOUT_NUL, "dashboard:logout", "/w/1/", "///evil.example"], ids=corpus.ids
+)
+def test_the_page_to_return_to_is_a_path_of_ours_or_none(our_app, next_url):
+    """The sign-in keeps `next` until WebWork sends the manager back, then redirects there: only a
+    path of this site is kept (a view name or a word would make the redirect fail)."""
+    browser = Client()
+    browser.get(LOGIN, {"next": next_url})
+
+    kept = browser.session[SESSION_KEY]["next"]
+
+    assert kept == "" or (kept.startswith("/") and not kept.startswith("//")), kept
+    assert kept == ("/w/1/" if next_url == "/w/1/" else "")
