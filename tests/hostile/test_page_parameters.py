@@ -183,3 +183,16 @@ def test_the_webhook_intake_reads_its_own_body_with_a_nul(tenants, client):
     )
 
     assert response.status_code == 404  # no such registration: the intake itself answered
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "head"])
+def test_other_methods_are_refused_plainly(tenants, manager, method):
+    for name, spec in TABLE.items():
+        path = url_of(name, tenants.acme) if spec.workspace else dashboard_patterns_path(name)
+        response = manager.generic(
+            method.upper(), path, "x=1", content_type="application/x-www-form-urlencoded"
+        )
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+        allowed = (200, 302) if method == "head" and spec.get is not None else ()
+        assert response.status_code in (405, *allowed), f"{method} {path}: {response.status_code}"
