@@ -53,8 +53,9 @@ class RefuseNulMiddleware:
 
     Browsers never send one; a made-up URL or a script may, and PostgreSQL's text cannot hold it
     (a filter or a lookup with it would fail in the database). After CsrfViewMiddleware, which
-    reads the form first anyway; a view exempt from CSRF (the webhook intake) reads its own body
-    and is left to do so.
+    reads the form first anyway. A view exempt from CSRF (the webhook intake, the WebWork
+    sandbox's API) reads its own input and answers in its own format (WebWork's JSON errors), so
+    it is left to do so.
     """
 
     def __init__(self, get_response):
@@ -64,11 +65,11 @@ class RefuseNulMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "csrf_exempt", False):
+            return None
         if "\x00" in request.path or _holds_nul(request.GET):
             return _nul_refused()
-        if getattr(view_func, "csrf_exempt", False) or request.method != "POST":
-            return None
-        if _holds_nul(request.POST):
+        if request.method == "POST" and _holds_nul(request.POST):
             return _nul_refused()
         return None
 
