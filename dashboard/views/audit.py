@@ -1,8 +1,5 @@
 """The audit trail of a workspace: who decided what, when, why, and what WebWork answered."""
 
-import csv
-
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from dashboard.frame import page_context
@@ -16,6 +13,7 @@ from dashboard.selectors.audit import (
     audit_page_for_workspace,
 )
 from dashboard.templatetags.clockroom import user_name
+from dashboard.views.exports import csv_download, csv_writer
 from dashboard.views.overview import partial_response
 from dashboard.views.pages import wants_partial
 
@@ -50,18 +48,13 @@ def audit_trail(request, workspace):
     return partial_response(request, "dashboard/audit/trail.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @workspace_view
 def audit_trail_csv(request, workspace):
     """The events the filters select, as CSV, streamed (never all held in memory), times in the
     workspace's time zone."""
     filters = AuditFilters.from_query(request.GET)
     events = audit_events_for_workspace(workspace=workspace, filters=filters)
-    writer = csv.writer(_Echo())
+    writer = csv_writer()
     zone = workspace.zone
 
     def rows():
@@ -83,6 +76,4 @@ def audit_trail_csv(request, workspace):
             )
 
     stamp = timezone.localdate(timezone=zone).isoformat()
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-{workspace.webwork_id}-{stamp}.csv"'
-    return response
+    return csv_download(rows(), f"audit-{workspace.webwork_id}-{stamp}.csv")

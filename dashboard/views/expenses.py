@@ -12,11 +12,10 @@ An expense is named in URLs by its WebWork id and looked up within the URL's wor
 workspace's expense (or member, project or category, in a form) answers 404.
 """
 
-import csv
 from datetime import UTC
 
 from django.contrib import messages
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +34,7 @@ from dashboard.selectors.expenses import (
     expense_totals_for_workspace,
     expenses_for_workspace,
 )
+from dashboard.views.exports import csv_download, csv_writer
 from dashboard.views.overview import partial_response
 from dashboard.views.pages import back_with_message, framed, trigger, wants_partial
 from integrations.models import Expense, Member, WorkspaceAccess
@@ -286,18 +286,13 @@ def _raw(expense, key):
     return str(raw.get(key) or "")
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @workspace_view
 def expenses_csv(request, workspace):
     """The expenses the filters select, as CSV, streamed (never all held in memory): amounts as
     text with two places, dates and times in the workspace's time zone."""
     filters = ExpenseFilters.from_query(request.GET)
     rows_of = expenses_for_workspace(workspace=workspace, filters=filters)
-    writer = csv.writer(_Echo())
+    writer = csv_writer()
     zone = workspace.zone
 
     def added(expense):
@@ -329,6 +324,4 @@ def expenses_csv(request, workspace):
             )
 
     stamp = timezone.localdate(timezone=zone).isoformat()
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="expenses-{workspace.webwork_id}-{stamp}.csv"'
-    return response
+    return csv_download(rows(), f"expenses-{workspace.webwork_id}-{stamp}.csv")

@@ -24,9 +24,7 @@ def home(request):
         "manageable": [access for access in accesses if access.can_manage],
         "others": [access for access in accesses if not access.can_manage],
     }
-    context["first_syncs"] = any(
-        _first_sync_running(access.workspace) for access in context["manageable"]
-    )
+    context["first_syncs"] = any(_first_sync_running(access.workspace) for access in context["manageable"])
     if wants_partial(request):
         return partial_response(request, "dashboard/overview/home.html#workspace-list", context)
     context["reconnect"] = selectors.connections_needing_sign_in_for_user(request.user)

@@ -13,10 +13,7 @@ fetch runs the report polls every 2 seconds until the dates are there. The CSV
 workspace's time zone, stated in its header.
 """
 
-import csv
-
 from django.contrib import messages
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +35,7 @@ from dashboard.selectors.attendance import (
 )
 from dashboard.selectors.reports import PERIODS
 from dashboard.templatetags.clockroom import decimal_hours
+from dashboard.views.exports import csv_download, csv_writer
 from dashboard.views.overview import partial_response
 from integrations.services import ServiceError
 from integrations.services.attendance import attendance_fetch
@@ -155,11 +153,6 @@ def report_attendance_fetch(request, workspace):
     return redirect(_page_url(workspace, filters.as_query()))
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _clock(value):
     return value.strftime("%H:%M") if value is not None else ""
 
@@ -174,7 +167,7 @@ def report_attendance_csv(request, workspace):
     clock times in the workspace's time zone, named in the header; durations in decimal hours."""
     filters = AttendanceFilters.from_query(request.GET, workspace=workspace)
     rows = attendance_rows_for_workspace(workspace=workspace, filters=filters)
-    writer = csv.writer(_Echo())
+    writer = csv_writer()
     zone = workspace.zone.key
 
     def lines():
@@ -199,6 +192,4 @@ def report_attendance_csv(request, workspace):
 
     stamp = timezone.localdate(timezone=workspace.zone).isoformat()
     name = f"attendance-{workspace.webwork_id}-{filters.period.start}-{filters.period.end}-{stamp}.csv"
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(lines(), name)

@@ -7,9 +7,6 @@ and Descriptions stream a CSV of exactly what the page shows (every page of it),
 hours and the workspace's time zone in the header.
 """
 
-import csv
-
-from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 
@@ -37,6 +34,7 @@ from dashboard.selectors.report_data import (
 )
 from dashboard.selectors.reports import PERIODS, ReportFilters
 from dashboard.templatetags.clockroom import decimal_hours
+from dashboard.views.exports import csv_download, csv_writer
 from dashboard.views.overview import partial_response
 from dashboard.views.pages import framed, wants_partial
 
@@ -315,16 +313,9 @@ def report_descriptions_csv(request, workspace):
 # --- CSV ------------------------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _csv_response(workspace, name, filters, rows):
     """Stream `rows(writer)` (an iterator of written lines) as a CSV download named after the
     report, the workspace and the period."""
     period = filters.period
     stamp = period.start.isoformat() if period.start == period.end else f"{period.start}_{period.end}"
-    response = StreamingHttpResponse(rows(csv.writer(_Echo())), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{workspace.webwork_id}-{stamp}.csv"'
-    return response
+    return csv_download(rows(csv_writer()), f"{name}-{workspace.webwork_id}-{stamp}.csv")

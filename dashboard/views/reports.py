@@ -16,11 +16,9 @@ does) are plain POST forms that go back with a message. A saved report of anothe
 answers 404.
 """
 
-import csv
-
 from django import forms
 from django.contrib import messages
-from django.http import Http404, QueryDict, StreamingHttpResponse
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -48,6 +46,7 @@ from dashboard.selectors.reports import (
     trackers_running_for_workspace,
 )
 from dashboard.templatetags.clockroom import duration
+from dashboard.views.exports import csv_download, csv_writer
 from dashboard.views.overview import partial_response
 from dashboard.views.pages import back_with_message
 from dashboard.views.report_views import Q_MAX
@@ -136,14 +135,9 @@ def reports(request, workspace):
 # --- CSV -----------------------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _batched(lines, size=CSV_BATCH):
     """CSV text of `lines`, `size` lines a chunk (a chunk a line costs the response more)."""
-    writer, chunk = csv.writer(_Echo()), []
+    writer, chunk = csv_writer(), []
     for line in lines:
         chunk.append(writer.writerow(line))
         if len(chunk) >= size:
@@ -205,10 +199,9 @@ def reports_csv(request, workspace):
     report = hours_report_for_workspace(workspace=workspace, filters=filters, sees_rates=sees_rates)
     lines = _batched(hours_csv_rows(report, zone_name=workspace.zone.key))
     period = filters.period
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    name = f"hours-{workspace.webwork_id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(
+        lines, f"hours-{workspace.webwork_id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    )
 
 
 # --- Saved reports ------------------------------------------------------------------------------

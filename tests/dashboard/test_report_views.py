@@ -629,6 +629,33 @@ def test_the_descriptions_csv_is_what_the_page_shows(acme, manager, described, c
     ]
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ['=HYPERLINK("http://evil.example","Click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"],
+)
+def test_a_description_a_spreadsheet_would_run_is_written_as_text(typed, acme, manager, client):
+    acme.entry(acme.alice, acme.website, MONDAY, 9, 30, activity_description=typed)
+
+    rows = csv_rows(client.get(f"/w/1/reports/descriptions/export.csv?{WEEK}"))
+
+    assert rows[1][2] == "'" + typed
+    assert "'" + typed not in shown(client.get(f"/w/1/reports/descriptions/?{WEEK}"))  # the page is as typed
+
+
+def test_numbers_in_a_csv_are_left_as_numbers():
+    from dashboard.views.exports import spreadsheet_safe
+
+    assert spreadsheet_safe("\t=1+1") == "'\t=1+1"
+    assert [spreadsheet_safe(value) for value in ("-1.50", "+2", "-3", 7, None, "")] == [
+        "-1.50",
+        "+2",
+        "-3",
+        7,
+        None,
+        "",
+    ]
+
+
 def test_descriptions_paginate_keeping_the_search(acme, manager, client):
     for number in range(105):
         acme.entry(
