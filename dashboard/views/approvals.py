@@ -19,13 +19,12 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from dashboard.permissions import require_workspace_post, workspace_view
 from dashboard.selectors import approvals as inbox
 from dashboard.views.overview import partial_response
-from dashboard.views.pages import framed, trigger, wants_partial
+from dashboard.views.pages import framed, next_or, trigger, wants_partial
 from integrations.models import BulkDecision
 from integrations.services import (
     ServiceError,
@@ -138,13 +137,7 @@ def inbox_url(workspace, kind, filters):
 
 def safe_next(request, workspace):
     """Where a plain form post goes back to: its `next` when it is a page of ours, else the inbox."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of ours only: anything else (a view name, a made-up word) goes to the default.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("dashboard:approvals", kwargs={"workspace_id": workspace.webwork_id})
+    return next_or(request, reverse("dashboard:approvals", kwargs={"workspace_id": workspace.webwork_id}))
 
 
 def render_in_zone(request, workspace, template, context):

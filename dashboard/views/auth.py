@@ -5,10 +5,10 @@ from django.contrib.auth import login, logout
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.crypto import constant_time_compare
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from dashboard.views.pages import next_or
 from integrations.services.sign_in import SignInError, SignInUnavailable, sign_in_complete, sign_in_start
 
 # What the sign-in keeps in the session between leaving for WebWork and coming back.
@@ -34,11 +34,7 @@ def webwork_login(request):
         start = sign_in_start()
     except SignInUnavailable as exc:
         return render(request, "dashboard/auth/not_configured.html", {"problem": exc.message}, status=503)
-    next_url = request.GET.get("next", "")
-    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = ""
+    next_url = next_or(request, "")
     request.session[SESSION_KEY] = {
         "state": start.state,
         "code_verifier": start.code_verifier,

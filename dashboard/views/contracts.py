@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from dashboard.forms import ContractForm, add_service_error
 from dashboard.permissions import require_workspace_post, workspace_view
@@ -37,7 +36,7 @@ from dashboard.selectors.contracts import (
     manager_sees_rates,
 )
 from dashboard.views.overview import partial_response
-from dashboard.views.pages import back_with_message, framed, trigger, wants_partial
+from dashboard.views.pages import back_with_message, framed, next_or, trigger, wants_partial
 from integrations.models import Contract
 from integrations.services import (
     ServiceError,
@@ -74,17 +73,6 @@ def _contract_url(workspace, contract):
     return reverse(
         "dashboard:contract", kwargs={"workspace_id": workspace.webwork_id, "webwork_id": contract.webwork_id}
     )
-
-
-def _safe_next(request, default):
-    """Where a plain form goes back to: its `next` when it is a page of ours, else `default`."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of ours only: anything else (a view name, a made-up word) goes to the default.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def _named(contract):
@@ -167,7 +155,7 @@ def _form_page(request, workspace, form, *, contract=None, status=200):
         "workspace": workspace,
         "form": form,
         "contract": contract,
-        "next": _safe_next(
+        "next": next_or(
             request, _contract_url(workspace, contract) if contract is not None else _list_url(workspace)
         ),
     }
@@ -215,7 +203,7 @@ def contract_edit(request, workspace, webwork_id):
     )
     if request.method == "POST" and form.is_valid():
         changes = form.update_kwargs()
-        back = _safe_next(request, _contract_url(workspace, contract))
+        back = next_or(request, _contract_url(workspace, contract))
         if not changes:
             messages.info(request, "Nothing was changed: the terms are as they were.")
             return redirect(back)
@@ -248,12 +236,12 @@ def _status_change(request, workspace, webwork_id, act, done):
             "row": contract_row(contract, workspace=workspace),
             "refusal": refusal,
             "sees_rates": manager_sees_rates(workspace=workspace, user=request.user),
-            "here": _safe_next(request, _list_url(workspace)),
+            "here": next_or(request, _list_url(workspace)),
             "idle_days": IDLE_DAYS,
         }
         response = partial_response(request, f"{LIST_TEMPLATE}#contract-row", context)
         return response if refusal else trigger(response, "contracts-changed", "mirror-changed")
-    back = _safe_next(request, _contract_url(workspace, contract))
+    back = next_or(request, _contract_url(workspace, contract))
     said = f"The contract of {_named(contract)} is {done} now."
     return back_with_message(request, back, done=said, refusal=refusal)
 
@@ -288,6 +276,6 @@ def contract_delete_view(request, workspace, webwork_id):
         "row": contract_row(contract, workspace=workspace),
         "tracking_now": contract_tracking_now(workspace=workspace, contract=contract),
         "refusal": refusal,
-        "next": _safe_next(request, _contract_url(workspace, contract)),
+        "next": next_or(request, _contract_url(workspace, contract)),
     }
     return partial_response(request, DELETE_TEMPLATE, _framed(request, workspace, context))

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import trigger_client_event
 
 from dashboard import selectors
@@ -41,6 +42,17 @@ def push_clean_url(response, request, query, page):
         query["page"] = page.number
     response["HX-Push-Url"] = f"{request.path}?{urlencode(query)}" if query else request.path
     return response
+
+
+def next_or(request, default):
+    """Where a plain form goes back to: its `next` (POST, else GET) when it is a path of ours, else
+    `default`. Anything else (another site, a view name, a made-up word) goes to `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 def back_with_message(request, url, *, done="", refusal=""):
