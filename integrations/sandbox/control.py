@@ -7,6 +7,10 @@
   are 0..1, `latency_ms` a whole number >= 0; anything else is a 422 naming the field.
 - DELETE: every fault off again.
 
+`/sandbox/control/tokens/expire` (POST): every OAuth2 access token still valid expires now, as
+if their lifetime had run out mid-sync (their refresh tokens keep working; personal access
+tokens are left alone). Answers the number expired.
+
 Answers use the API's envelope: `{success, message, data, meta}`.
 """
 
@@ -14,10 +18,11 @@ import json
 
 from django import forms
 from django.forms.models import model_to_dict
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from .api.base import ApiError, Response, error_response, render, validation_error
-from .models import FaultSettings
+from .models import AccessToken, FaultSettings
 
 FIELDS = [
     "server_error_rate",
@@ -73,6 +78,26 @@ def faults(request):
             exc.status, exc.message, error=exc.error, errors=exc.errors, headers=exc.headers
         )
     return render(result)
+
+
+@csrf_exempt
+def tokens_expire(request):
+    if request.method != "POST":
+        return error_response(
+            405,
+            f"The {request.method} method is not supported here. Supported: POST.",
+            error="Method Not Allowed",
+            headers={"Allow": "POST"},
+        )
+    return render(Response({"expired": access_tokens_expire()}, message="Access tokens expired"))
+
+
+def access_tokens_expire():
+    """Every live OAuth2 access token expires now; returns how many."""
+    now = timezone.now()
+    return AccessToken.objects.filter(
+        kind=AccessToken.Kind.OAUTH, revoked_at__isnull=True, expires_at__gt=now
+    ).update(expires_at=now)
 
 
 def faults_update(request):

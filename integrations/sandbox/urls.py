@@ -9,5 +9,6 @@ urlpatterns = [
     path("", index, name="index"),
     path("api/v2/", include("integrations.sandbox.api.urls")),
     path("control/faults", control.faults, name="faults"),
+    path("control/tokens/expire", control.tokens_expire, name="tokens-expire"),
     path("oauth/", include("integrations.sandbox.oauth.urls")),
 ]
