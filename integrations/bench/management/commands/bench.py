@@ -12,6 +12,7 @@ need it on: `DJANGO_DEBUG=1 python manage.py bench sync`.
     python manage.py bench intake [--n 500]
     python manage.py bench hosted [--orgs 200] [--minutes 10] [--deliveries 10000] [--managers 50]
                                   [--parts first-sync,steady,webhooks,pages] [--window 10] [--port 8731]
+    python manage.py bench faults --scale small [--scenarios server_errors,webhooks_dropped,...]
     python manage.py bench all --scale medium
 
 Each benchmark prints one aligned table to stdout (progress goes to stderr), each figure beside its
@@ -34,8 +35,8 @@ from integrations.bench.environment import (
     throwaway_databases,
 )
 
-BENCHMARKS = ("sync", "pages", "upsert", "memory", "intake")
-NEEDS_SANDBOX = {"sync", "pages", "memory"}
+BENCHMARKS = ("sync", "pages", "upsert", "memory", "intake", "faults")
+NEEDS_SANDBOX = {"sync", "pages", "memory", "faults"}
 ONLY_PAGES = ("json", "check_scaling")
 
 
@@ -101,6 +102,11 @@ class Command(BaseCommand):
         hosted.add_argument("--port", type=int, default=8731, help="gunicorn's port (8731).")
         hosted.add_argument(
             "--first-sync-timeout", type=int, default=3600, help="Seconds to wait for the first syncs (3600)."
+        )
+        parser.add_argument(
+            "--scenarios",
+            default="",
+            help="`faults`: the scenarios to run, comma-separated (default: all; see docs/reliability.md).",
         )
 
     def handle(self, *args, benchmark, **options):
@@ -192,6 +198,19 @@ class Command(BaseCommand):
             self.show(tables[-1])
         if "intake" in chosen:
             tables.append(intake.bench_intake(n=options["n"], say=self.say))
+            self.show(tables[-1])
+        if "faults" in chosen:
+            from integrations.bench import faults
+
+            try:
+                names = faults.scenarios_parse(options["scenarios"])
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            tables.append(
+                faults.bench_faults(
+                    scenarios=names, scale=options["scale"], seed=options["seed"], say=self.say
+                )
+            )
             self.show(tables[-1])
         if "hosted" in chosen:
             from integrations.bench import hosted
