@@ -409,10 +409,21 @@ def database_name():
     return f"{connection.vendor} ({connection.display_name})"
 
 
-def bench_pages(world, *, repeat, say):
-    """Measure PAGES on `world`'s synced mirror; returns (PagesTable, results)."""
-    say(f"Requesting {len(PAGES)} pages {repeat} times each (after {WARM_UP} warm-up requests)...")
-    results = measure_pages(world, repeat=repeat, say=say)
+def pages_labelled(only=""):
+    """The entries of PAGES whose label contains one of `only`'s comma-separated words (every
+    entry when `only` is empty)."""
+    words = [word.strip().lower() for word in only.split(",") if word.strip()]
+    return [entry for entry in PAGES if not words or any(word in entry[0].lower() for word in words)]
+
+
+def bench_pages(world, *, repeat, say, only=""):
+    """Measure PAGES (those `only` names, when given: see `pages_labelled`) on `world`'s synced
+    mirror; returns (PagesTable, results)."""
+    chosen = pages_labelled(only)
+    if not chosen:
+        raise BenchSetupError(f"No page of `bench pages` is labelled with “{only}”.")
+    say(f"Requesting {len(chosen)} pages {repeat} times each (after {WARM_UP} warm-up requests)...")
+    results = measure_pages(world, repeat=repeat, say=say, pages=chosen)
     table = PagesTable(
         f"bench pages: scale {world.scale}, seed {world.seed}, {world.workspace.name} "
         f"(WebWork id {world.workspace.webwork_id}), as its Owner",

@@ -210,6 +210,10 @@ def test_the_pages_options_belong_to_bench_pages():
         call_command("bench", "pages", scale="small", check_scaling=True)
     with pytest.raises(CommandError, match="--repeat must be at least 1"):
         call_command("bench", "pages", repeat=0)
+    with pytest.raises(CommandError, match="--only is an option of `bench pages` only"):
+        call_command("bench", "sync", only="Hours")
+    with pytest.raises(CommandError, match=r"No page is labelled with “Payroll”\. The pages: Home, Overview"):
+        call_command("bench", "pages", only="Payroll")
 
 
 def measured(label, queries, times=(10.0, 12.0, 400.0)):

@@ -6,7 +6,7 @@ or written. The sync benchmarks talk to the embedded sandbox over HTTP in this p
 need it on: `DJANGO_DEBUG=1 python manage.py bench sync`.
 
     python manage.py bench sync --scale medium [--seed N] [--rate R] [--window S]
-    python manage.py bench pages --scale medium [--repeat 30] [--check-scaling] [--json]
+    python manage.py bench pages --scale medium [--repeat 30] [--check-scaling] [--json] [--only hours]
     python manage.py bench upsert [--rows N]
     python manage.py bench memory [--scale medium] [--few 5] [--many 40]
     python manage.py bench intake [--n 500]
@@ -37,7 +37,7 @@ from integrations.bench.environment import (
 
 BENCHMARKS = ("sync", "pages", "upsert", "memory", "intake", "faults")
 NEEDS_SANDBOX = {"sync", "pages", "memory", "faults"}
-ONLY_PAGES = ("json", "check_scaling")
+ONLY_PAGES = ("json", "check_scaling", "only")
 
 
 class Command(BaseCommand):
@@ -86,6 +86,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--json", action="store_true", help="`pages`: print a JSON report instead of the tables."
+        )
+        parser.add_argument(
+            "--only",
+            default="",
+            help="`pages`: only the pages whose label contains one of these comma-separated words "
+            "(e.g. --only 'hours,Overview').",
         )
         parser.add_argument(
             "--check", action="store_true", help="Fail (exit status 1) when a figure misses its target."
@@ -150,6 +156,12 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name.replace('_', '-')} is an option of `bench pages` only.")
         if options["check_scaling"] and options["scale"] == "small":
             raise CommandError("--check-scaling compares with --scale small: choose a larger --scale.")
+        if options["only"]:
+            from integrations.bench.pages import PAGES, pages_labelled
+
+            if not pages_labelled(options["only"]):
+                labels = ", ".join(entry[0] for entry in PAGES)
+                raise CommandError(f"No page is labelled with “{options['only']}”. The pages: {labels}.")
 
     def _run(self, chosen, options, verbose):
         from integrations.bench import intake, memory, pages, sync, upsert
@@ -239,7 +251,9 @@ class Command(BaseCommand):
     def _pages(self, pages, world, transport, options):
         """`bench pages` on `world`'s synced mirror; with --check-scaling again on a small seed."""
         quiet = options["json"]
-        table, results = pages.bench_pages(world, repeat=options["repeat"], say=self.say)
+        table, results = pages.bench_pages(
+            world, repeat=options["repeat"], say=self.say, only=options["only"]
+        )
         tables = [table]
         scaling = small_results = None
         if not quiet:
@@ -247,7 +261,9 @@ class Command(BaseCommand):
         if options["check_scaling"]:
             pages.databases_reset(self.say)
             small = pages.world_synced(scale="small", seed=options["seed"], transport=transport, say=self.say)
-            small_table, small_results = pages.bench_pages(small, repeat=options["repeat"], say=self.say)
+            small_table, small_results = pages.bench_pages(
+                small, repeat=options["repeat"], say=self.say, only=options["only"]
+            )
             scaling = pages.scaling_table(
                 small_results, results, small_scale="small", large_scale=options["scale"]
             )
