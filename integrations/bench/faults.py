@@ -300,6 +300,11 @@ class Harness:
     seed: int
     say: object
     rng: random.Random
+    sync_from: int | None = None  # the wire's count when the round's sync started
+
+    def sync_request(self, number, nth):
+        """Whether request `number` on the wire is the round's sync's `nth` or later."""
+        return self.sync_from is not None and number >= self.sync_from + nth
 
     # --- the sandbox's controls, over HTTP ---
 
@@ -320,17 +325,20 @@ class Harness:
 
     # --- a round of work ---
 
-    def work(self, *, sync_kind="recent"):
-        """Activity at WebWork, decisions through Clockroom, a sync: all while the fault is on."""
+    def work(self, *, sync_kind="recent", work=None):
+        """Activity at WebWork, decisions through Clockroom, a sync: all while the fault is on.
+        `work`: the Work to fill in (its caller keeps what was done should the round break off)."""
         from . import sandbox_side
 
-        work = Work(since=timezone.now())
+        work = work or Work(since=timezone.now())
+        self.sync_from = None
         with self.timed("changes at WebWork"):
             work.activity = sandbox_side.activity(
                 self.workspace.webwork_id, steps=ACTIVITY_STEPS.get(self.scale, 6), rng=self.rng
             )
         with self.timed("decisions"):
             self._decide(work)
+        self.sync_from = self.wire.sent  # the hooks count the sync's requests from here
         with self.timed(f"a {sync_kind} sync"):
             work.syncs.append(orchestrator.workspace_sync(self.workspace, kind=sync_kind))
         with self.timed("the queued tasks"):
@@ -562,10 +570,9 @@ def scenario_token_expiry(h):
     """The OAuth2 access token expires at WebWork after the round's 5th request: the client meets a
     401, refreshes the token (over HTTP, under the connection's row lock) and goes on."""
     fired = []
-    start = h.wire.sent
 
     def expire(number):
-        if not fired and number >= start + 5:
+        if not fired and h.sync_request(number, 5):
             fired.append(h.tokens_expire())
 
     outcome = _with_fault(

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import DatabaseError
+from django.db import connection as db_connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -226,10 +228,23 @@ def workspace_sync(
             result.requests_sent = client.requests_made
             result.rate_limited = client.rate_limited
             result.waited_seconds = client.waited_seconds
-        if run is None or run.record:
-            SyncState.objects.filter(workspace=workspace, locked_by=token).update(finished_at=timezone.now())
+        try:
+            _finish_recorded(workspace, token, run)
+        except DatabaseError:
+            # The database dropped the connection mid-sync (a restart): on a fresh connection, record
+            # the end and give the lock back, or the workspace's syncs wait for the lease to run out.
+            if db_connection.in_atomic_block:
+                raise
+            logger.warning("The database connection broke during the sync of %s; reconnecting", workspace)
+            db_connection.close()
+            _finish_recorded(workspace, token, run)
         lock_release(workspace, token)
         result.seconds = time.monotonic() - started
+
+
+def _finish_recorded(workspace, token, run):
+    if run is None or run.record:
+        SyncState.objects.filter(workspace=workspace, locked_by=token).update(finished_at=timezone.now())
 
 
 class _Run:

@@ -99,3 +99,38 @@ def test_the_control_endpoint_expires_oauth_access_tokens_only(client):
     assert (answer.status_code, answer.json()["data"]) == (200, {"expired": 1})
     assert not AccessToken.objects.filter(kind="oauth", expires_at__gt=timezone.now()).exists()
     assert AccessToken.objects.filter(kind="personal", expires_at__gt=timezone.now()).count() == 1
+
+
+@pytest.mark.django_db(databases=["default", "sandbox"], transaction=True)
+def test_a_database_connection_cut_mid_sync_gives_the_sync_lock_back(world, sandbox_transport, settings):
+    """PostgreSQL restarted mid-sync (its backend terminated): the sync breaks off, but its lock is
+    given back on a fresh connection, so the next sync runs at once instead of waiting out the lease."""
+    from django.db import connection
+
+    from integrations.bench.process_faults import backend_terminate
+    from integrations.models import SyncState
+    from integrations.sync import orchestrator
+    from tests.sandbox_world import mirror_connected
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_terminate_backend needs PostgreSQL")
+    workspace = mirror_connected(world.acme, world.owner)
+    cut = []
+
+    class CutsTheDatabase(faults.Wire):
+        def handle_request(self, request):
+            if not cut and self.sent >= 3:
+                cut.append(backend_terminate(connection.connection.info.backend_pid))
+            return super().handle_request(request)
+
+    settings.WEBWORK_HTTP_TRANSPORT = CutsTheDatabase(sandbox_transport)
+    try:
+        with pytest.raises(Exception, match=r"terminat|closed"):
+            orchestrator.workspace_sync(workspace, kind="full")
+    finally:
+        connection.close()
+    assert cut == [True]
+
+    assert SyncState.objects.get(workspace=workspace).locked_by == ""
+    settings.WEBWORK_HTTP_TRANSPORT = sandbox_transport
+    assert orchestrator.workspace_sync(workspace, kind="queues").status == orchestrator.DONE
