@@ -433,7 +433,11 @@ class Harness:
         outcome.problems = problems
         outcome.ok = not problems
         during = work.syncs[0] if work.syncs else None
-        sent_during = f"{during.requests_sent} requests, {during.rate_limited} x 429, " if during else ""
+        sent_during = (
+            f"the sync {during.status}, {during.requests_sent} requests, {during.rate_limited} x 429, "
+            if during
+            else ""
+        )
         outcome.result = (
             ("converged" if outcome.ok else f"{len(problems)} problem(s): " + "; ".join(problems[:3]))
             + f" | during the fault: {sent_during}{failures} failure(s), all on Sync health" * (not hidden)

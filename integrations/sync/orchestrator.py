@@ -230,14 +230,16 @@ def workspace_sync(
             result.waited_seconds = client.waited_seconds
         try:
             _finish_recorded(workspace, token, run)
-        except DatabaseError:
+        except DatabaseError as exc:
             # The database dropped the connection mid-sync (a restart): on a fresh connection, record
-            # the end and give the lock back, or the workspace's syncs wait for the lease to run out.
+            # the end and the step it broke off, and give the lock back, or the workspace's syncs
+            # wait for the lease to run out.
             if db_connection.in_atomic_block:
                 raise
             logger.warning("The database connection broke during the sync of %s; reconnecting", workspace)
             db_connection.close()
             _finish_recorded(workspace, token, run)
+            _broken_off_recorded(workspace, run, exc)
         lock_release(workspace, token)
         result.seconds = time.monotonic() - started
 
@@ -245,6 +247,26 @@ def workspace_sync(
 def _finish_recorded(workspace, token, run):
     if run is None or run.record:
         SyncState.objects.filter(workspace=workspace, locked_by=token).update(finished_at=timezone.now())
+
+
+def _broken_off_recorded(workspace, run, exc):
+    """The step a lost database connection broke off, as a failed run Sync health shows."""
+    if run is None:
+        return
+    # The step at hand: still running, or marked failed in memory when recording its run failed.
+    steps = [s for s in run.plan.steps if s.status == "running"] or [
+        s for s in run.plan.steps if s.status == "failed"
+    ]
+    step = steps[-1] if steps else None
+    if step is not None:
+        SyncRun.objects.create(
+            workspace=workspace,
+            resource=step.resource,
+            scope=step.kind,
+            status=SyncRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"The database connection was lost mid-sync ({type(exc).__name__}: {exc})"[:1000],
+        )
 
 
 class _Run:

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.bench import faults, sandbox_side
-from integrations.models import AuditEvent, Connection
+from integrations.models import AuditEvent, Connection, SyncRun
 from integrations.sandbox.models import AccessToken
 from integrations.sandbox.tokens import access_token_issue, personal_token_issue
 from tests.factories import WorkspaceFactory
@@ -132,5 +132,7 @@ def test_a_database_connection_cut_mid_sync_gives_the_sync_lock_back(world, sand
     assert cut == [True]
 
     assert SyncState.objects.get(workspace=workspace).locked_by == ""
+    # The step it broke off shows on Sync health as failed.
+    assert SyncRun.objects.filter(workspace=workspace, status="failed", error__contains="connection was lost")
     settings.WEBWORK_HTTP_TRANSPORT = sandbox_transport
     assert orchestrator.workspace_sync(workspace, kind="queues").status == orchestrator.DONE
