@@ -32,9 +32,15 @@ from ..shared_redis import redis_client, redis_key, redis_script
 LOCK_LEASE_MIN = 120  # seconds
 
 # KEYS: the lock. ARGV: our token, the new lease in milliseconds. 1 when renewed, 0 when not ours.
+# A key that is gone (Redis restarted without saving it) is nobody's: taken again, as the lock is
+# still ours; a key holding another token is another sync's.
 _RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if not held and redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  return 1
 end
 return 0
 """

@@ -136,3 +136,31 @@ def test_a_database_connection_cut_mid_sync_gives_the_sync_lock_back(world, sand
     assert SyncRun.objects.filter(workspace=workspace, status="failed", error__contains="connection was lost")
     settings.WEBWORK_HTTP_TRANSPORT = sandbox_transport
     assert orchestrator.workspace_sync(workspace, kind="queues").status == orchestrator.DONE
+
+
+@pytest.mark.django_db
+def test_a_sync_keeps_its_lock_when_redis_lost_it_in_a_restart(redis_url):
+    """Redis restarted without saving mid-sync: the lock's key is gone, nobody else holds the lock,
+    so the sync renewing its lease takes it again instead of stopping as if another sync had it."""
+    from integrations.shared_redis import redis_client
+    from integrations.sync.locks import lock_acquire, lock_key, lock_renew
+
+    workspace = WorkspaceFactory()
+    token = lock_acquire(workspace)
+    redis_client().delete(lock_key(workspace))  # what a restart without saving leaves
+
+    assert lock_renew(workspace, token, 60) is True
+    assert redis_client().get(lock_key(workspace)).decode() == token
+    assert lock_acquire(workspace) is None  # and it is held again
+
+
+@pytest.mark.django_db
+def test_a_lock_another_sync_took_over_is_not_taken_back(redis_url):
+    from integrations.shared_redis import redis_client
+    from integrations.sync.locks import lock_acquire, lock_key, lock_renew
+
+    workspace = WorkspaceFactory()
+    token = lock_acquire(workspace)
+    redis_client().set(lock_key(workspace), "another-worker")
+
+    assert lock_renew(workspace, token, 60) is False
