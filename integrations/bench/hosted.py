@@ -59,6 +59,7 @@ QCLUSTERS = 3
 Q_WORKERS = 3  # per cluster: 9 workers in all (the syncs mostly wait on their users' budgets)
 SYNC_SLOTS = 6  # back-lane syncs at once across the clusters: 3 workers stay for fronts and webhooks
 SENDERS = 16  # concurrent webhook senders
+SANDBOX_WORKERS = 2  # the sandbox's own gunicorn, with --sandbox-apart
 READY_SECONDS = 60
 STOP_SECONDS = 20
 FRONT_TARGET_SECONDS = 120  # the oldest approval queue / "working now" in steady state
@@ -74,12 +75,12 @@ class Processes:
         self.env, self.log_dir, self.say = env, log_dir, say
         self.running = []  # (name, Popen, log file)
 
-    def start(self, name, argv):
+    def start(self, name, argv, env=None):
         log = open(self.log_dir / f"{name}.log", "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
         process = subprocess.Popen(  # noqa: S603 - our own commands
             argv,
             cwd=settings.BASE_DIR,
-            env=self.env,
+            env=env or self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C in the terminal reaches the bench only; stop() ends these
@@ -146,9 +147,11 @@ def hosted_required():
             )
 
 
-def process_env(*, port, rate, window):
-    """The environment of gunicorn and the qclusters: this run's databases, Redis and limits."""
+def process_env(*, port, rate, window, webwork_base=None):
+    """The environment of gunicorn and the qclusters: this run's databases, Redis and limits.
+    `webwork_base`: where the sandbox (WebWork) answers, when not on this gunicorn."""
     base = f"http://127.0.0.1:{port}"
+    webwork_base = webwork_base or base
     env = dict(os.environ)
     env.update(
         {
@@ -168,9 +171,9 @@ def process_env(*, port, rate, window):
             "DJANGO_LOG_LEVEL": "INFO",
             "WEBWORK_SANDBOX": "1",
             "WEBWORK_PUBLIC_BASE_URL": base,
-            "WEBWORK_API_BASE_URL": f"{base}/sandbox/api/v2",
-            "WEBWORK_OAUTH_AUTHORIZE_URL": f"{base}/sandbox/oauth/authorize",
-            "WEBWORK_OAUTH_TOKEN_URL": f"{base}/sandbox/oauth/token",
+            "WEBWORK_API_BASE_URL": f"{webwork_base}/sandbox/api/v2",
+            "WEBWORK_OAUTH_AUTHORIZE_URL": f"{webwork_base}/sandbox/oauth/authorize",
+            "WEBWORK_OAUTH_TOKEN_URL": f"{webwork_base}/sandbox/oauth/token",
             "WEBWORK_RATE_LIMIT_PER_MINUTE": str(rate),
             "WEBWORK_RATE_LIMIT_PERIOD_SECONDS": str(window),
             "SANDBOX_RATE_LIMIT_PER_MINUTE": str(rate),
@@ -269,28 +272,32 @@ def owners_connect(summary, *, say):
 class AccessLog:
     """gunicorn's JSON access lines: the sandbox API's answers and every 5xx, from a moment on."""
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, *paths):
+        self.paths = paths
+
+    def _lines(self):
+        for path in self.paths:
+            with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as handle:
+                yield from handle
 
     def answers(self, since=None, until=None):
         counts = Counter()
-        with contextlib.suppress(FileNotFoundError), open(self.path, encoding="utf-8") as handle:
-            for line in handle:
-                if '"gunicorn.access"' not in line:
-                    continue
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                at = datetime.fromisoformat(entry["time"])
-                if (since and at < since) or (until and at > until):
-                    continue
-                http = entry.get("http") or {}
-                status, path = http.get("status"), http.get("path") or ""
-                if path.startswith("/sandbox/api/"):
-                    counts["api"] += 1
-                    counts["api 429"] += status == 429
-                counts["5xx"] += isinstance(status, int) and status >= 500
+        for line in self._lines():
+            if '"gunicorn.access"' not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            at = datetime.fromisoformat(entry["time"])
+            if (since and at < since) or (until and at > until):
+                continue
+            http = entry.get("http") or {}
+            status, path = http.get("status"), http.get("path") or ""
+            if path.startswith("/sandbox/api/"):
+                counts["api"] += 1
+                counts["api 429"] += status == 429
+            counts["5xx"] += isinstance(status, int) and status >= 500
         return counts
 
 
@@ -367,6 +374,34 @@ class Simulation(threading.Thread):
         self.join()
 
 
+class FirstFronts(threading.Thread):
+    """Notes when each workspace's front (its approval queues) was first refreshed: the first
+    `queues_synced_at` seen, polled every `every` seconds from before the first connect (the front
+    refreshes every 2 minutes, so the last one is not the first)."""
+
+    def __init__(self, every=1.0):
+        super().__init__(daemon=True)
+        self.every = every
+        self.first = {}  # mirror workspace pk -> its first queues_synced_at
+        self.stopping = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stopping.is_set():
+                rows = SyncState.objects.filter(queues_synced_at__isnull=False).exclude(
+                    workspace_id__in=list(self.first)
+                )
+                for pk, at in rows.values_list("workspace_id", "queues_synced_at"):
+                    self.first.setdefault(pk, at)
+                self.stopping.wait(self.every)
+        finally:
+            connections.close_all()
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+
+
 def front_ages(workspace_ids, now=None):
     """Seconds since each workspace's front (approval queues, who is working now) was refreshed;
     None for one never refreshed."""
@@ -381,8 +416,9 @@ def front_ages(workspace_ids, now=None):
 # --- the parts -----------------------------------------------------------------------------
 
 
-def part_first_sync(connected, *, window, timeout, wait_first_syncs, access_log, say):
-    """Wait for every workspace's front (and, with `wait_first_syncs`, its first sync); the Table."""
+def part_first_sync(connected, *, fronts, window, timeout, wait_first_syncs, access_log, say):
+    """Wait for every workspace's front (and, with `wait_first_syncs`, its first sync); the Table.
+    `fronts`: the FirstFronts watching since before the first connect (stopped here)."""
     ids = [workspace.pk for workspace, _org, _took in connected]
     began = timezone.now() if not connected else min(w.connected_at for w, _o, _t in connected)
     say(
@@ -400,10 +436,9 @@ def part_first_sync(connected, *, window, timeout, wait_first_syncs, access_log,
         time.sleep(5)
     states = {s.workspace_id: s for s in SyncState.objects.filter(workspace_id__in=ids)}
     workspaces = {w.pk: w for w in Workspace.objects.filter(pk__in=ids)}
+    fronts.stop()
     to_queues = [
-        (states[pk].queues_synced_at - workspaces[pk].connected_at).total_seconds()
-        for pk in ids
-        if states.get(pk) and states[pk].queues_synced_at
+        (fronts.first[pk] - workspaces[pk].connected_at).total_seconds() for pk in ids if pk in fronts.first
     ]
     ran = [states[pk].first_sync_ran_at for pk in ids if states.get(pk) and states[pk].first_sync_ran_at]
     done = [states[pk].first_sync_done_at for pk in ids if states.get(pk) and states[pk].first_sync_done_at]
@@ -750,21 +785,27 @@ def bench_hosted(
     first_sync_timeout,
     say,
     show,
+    sandbox_apart=False,
 ):
-    """Run the chosen parts on the throwaway databases already made; returns their Tables."""
+    """Run the chosen parts on the throwaway databases already made; returns their Tables.
+
+    `sandbox_apart`: the sandbox (WebWork's stand-in) in a gunicorn of its own on `port` + 1, as
+    WebWork is another server, instead of on the dashboard's workers."""
     hosted_required()
     base = f"http://127.0.0.1:{port}"
+    webwork_base = f"http://127.0.0.1:{port + 1}" if sandbox_apart else base
     log_dir = Path(settings.VAR_DIR) / LOG_DIR_NAME
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = process_env(port=port, rate=rate, window=window)
+    env = process_env(port=port, rate=rate, window=window, webwork_base=webwork_base)
     processes = Processes(env=env, log_dir=log_dir, say=say)
-    access_log = AccessLog(log_dir / "gunicorn.log")
+    access_log = AccessLog(log_dir / "gunicorn.log", log_dir / "gunicorn-webwork.log")
+    (log_dir / "gunicorn-webwork.log").unlink(missing_ok=True)
     tables = []
     here = Path(sys.executable)
     with override_settings(
         ALLOWED_HOSTS=["127.0.0.1", "localhost", "testserver"],
         WEBWORK_PUBLIC_BASE_URL=base,
-        WEBWORK_API_BASE_URL=f"{base}/sandbox/api/v2",
+        WEBWORK_API_BASE_URL=f"{webwork_base}/sandbox/api/v2",
         WEBWORK_HTTP_TRANSPORT=None,
         WEBWORK_SYNC_SLOTS=SYNC_SLOTS,
     ):
@@ -782,12 +823,33 @@ def bench_hosted(
                 "gunicorn",
                 [str(here.with_name("gunicorn")), "--config", "deploy/gunicorn.conf.py", "config.wsgi"],
             )
+            if sandbox_apart:
+                say(f"  and the sandbox apart: gunicorn ({SANDBOX_WORKERS} workers, {webwork_base})")
+                processes.start(
+                    "gunicorn-webwork",
+                    [str(here.with_name("gunicorn")), "--config", "deploy/gunicorn.conf.py", "config.wsgi"],
+                    env={
+                        **env,
+                        "PORT": str(port + 1),
+                        "GUNICORN_BIND": f"127.0.0.1:{port + 1}",
+                        "GUNICORN_WORKERS": str(SANDBOX_WORKERS),
+                    },
+                )
             for n in range(QCLUSTERS):
                 processes.start(f"qcluster-{n + 1}", [str(here), "manage.py", "qcluster"])
             wait_ready(base, processes, say)
-            connected = owners_connect(summary, say=say)
+            if sandbox_apart:
+                wait_ready(webwork_base, processes, say)
+            fronts = FirstFronts()
+            fronts.start()
+            try:
+                connected = owners_connect(summary, say=say)
+            except BaseException:
+                fronts.stop()
+                raise
             table = part_first_sync(
                 connected,
+                fronts=fronts,
                 window=window,
                 timeout=first_sync_timeout,
                 wait_first_syncs="first-sync" in parts,

@@ -109,6 +109,11 @@ class Command(BaseCommand):
         hosted.add_argument(
             "--first-sync-timeout", type=int, default=3600, help="Seconds to wait for the first syncs (3600)."
         )
+        hosted.add_argument(
+            "--sandbox-apart",
+            action="store_true",
+            help="Serve the sandbox (WebWork) from a gunicorn of its own on --port + 1.",
+        )
         parser.add_argument(
             "--scenarios",
             default="",
@@ -243,6 +248,7 @@ class Command(BaseCommand):
                 port=options["port"],
                 seed=options["seed"],
                 first_sync_timeout=options["first_sync_timeout"],
+                sandbox_apart=options["sandbox_apart"],
                 say=self.say,
                 show=self.show,
             )
