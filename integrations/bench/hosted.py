@@ -802,6 +802,7 @@ def bench_hosted(
     (log_dir / "gunicorn-webwork.log").unlink(missing_ok=True)
     tables = []
     here = Path(sys.executable)
+    shape = {"orgs": orgs, "rate": rate, "window": window, "sandbox_apart": sandbox_apart}
     with override_settings(
         ALLOWED_HOSTS=["127.0.0.1", "localhost", "testserver"],
         WEBWORK_PUBLIC_BASE_URL=base,
@@ -858,7 +859,7 @@ def bench_hosted(
             )
             if "first-sync" in parts:
                 tables.append(table)
-                show(table)
+                show(_notes(table, **shape))
             processes.check()
             if "steady" in parts:
                 tables.append(
@@ -872,13 +873,13 @@ def bench_hosted(
                         seed=seed,
                     )
                 )
-                show(tables[-1])
+                show(_notes(tables[-1], **shape))
             processes.check()
             if "webhooks" in parts:
                 tables.append(
                     part_webhooks(connected, deliveries=deliveries, base=base, timeout=900, say=say)
                 )
-                show(tables[-1])
+                show(_notes(tables[-1], **shape))
             processes.check()
             if "pages" in parts:
                 tables.append(
@@ -891,22 +892,33 @@ def bench_hosted(
                         say=say,
                     )
                 )
-                show(tables[-1])
+                show(_notes(tables[-1], **shape))
             processes.check()
         finally:
             say("Stopping gunicorn and the qclusters...")
             processes.stop()
             close_old_connections()
             _redis_clean(say)
-    for table in tables:
-        table.note(
-            f"{orgs} organisations; limit {rate} requests per {window} s window, client and sandbox alike "
-            f"(WebWork's 60 s window shortened {60 / window:g} times)"
-            if window != 60
-            else f"{orgs} organisations; WebWork's limit: {rate} requests per 60 s window"
-        )
-        table.note(f"load average {load_average()} (2 CPUs shared: compare within one run)")
     return tables
+
+
+def _notes(table, *, orgs, rate, window, sandbox_apart):
+    """The run's shape under a table's title."""
+    if window != 60:
+        limit = (
+            f"limit {rate} requests per {window} s window, client and sandbox alike (WebWork's 60 s "
+            f"window shortened {60 / window:g} times)"
+        )
+    else:
+        limit = f"WebWork's limit, {rate} requests per 60 s window"
+    where = (
+        f"the sandbox in its own gunicorn ({SANDBOX_WORKERS} workers)"
+        if sandbox_apart
+        else ("the sandbox on the same gunicorn workers")
+    )
+    table.note(f"{orgs} organisations; {limit}; {where}")
+    table.note(f"load average {load_average()} (2 CPUs shared: compare within one run)")
+    return table
 
 
 def _redis_clean(say):
