@@ -175,9 +175,13 @@ def workspace_sync(
     if kind != RESUME and kind not in SYNC_KINDS:
         raise ValueError(f"Unknown sync kind {kind!r}; one of {', '.join(SYNC_KINDS)}.")
     started = time.monotonic()
+    held = SyncState.objects.filter(workspace=workspace).values_list("locked_by", "locked_until").first()
     token = lock_acquire(workspace)
     if token is None:
         return SyncResult(workspace, ALREADY_RUNNING)
+    if held and held[0]:
+        # The lock was never given back: its sync stopped with its worker (killed, restarted).
+        interrupted_runs_close(workspace, before=held[1] or timezone.now())
     result = SyncResult(workspace, DONE)
     run = None
     try:
@@ -242,6 +246,22 @@ def workspace_sync(
             _broken_off_recorded(workspace, run, exc)
         lock_release(workspace, token)
         result.seconds = time.monotonic() - started
+
+
+INTERRUPTED = (
+    "Interrupted: the worker running this sync stopped before the step ended (killed or restarted). "
+    "A later sync reads it again."
+)
+
+
+def interrupted_runs_close(workspace, *, before):
+    """Mark the runs of `workspace` still "running" that began before `before` (the lapsed lease
+    of a sync whose worker stopped) as failed, so Sync health shows what broke off instead of a
+    step running for ever. A run that is in fact still going (an attendance fetch, outside the
+    lock) writes its own end over this when it finishes."""
+    return SyncRun.objects.filter(
+        workspace=workspace, status=SyncRun.Status.RUNNING, started_at__lt=before
+    ).update(status=SyncRun.Status.FAILED, finished_at=timezone.now(), error=INTERRUPTED)
 
 
 def _finish_recorded(workspace, token, run):

@@ -201,6 +201,31 @@ def test_a_stale_lock_of_a_killed_worker_is_taken_over(workspace, world):
     assert (state.locked_by, state.locked_until) == ("", None)
 
 
+def test_the_step_a_killed_worker_left_running_shows_as_interrupted(workspace, world):
+    lapsed = timezone.now() - timedelta(seconds=1)
+    mirror.SyncState.objects.create(workspace=workspace, locked_by="worker-1:4242:dead", locked_until=lapsed)
+    orphan = mirror.SyncRun.objects.create(workspace=workspace, resource="time_entries", scope="2026-12-01")
+    mirror.SyncRun.objects.filter(pk=orphan.pk).update(started_at=lapsed - timedelta(minutes=3))
+
+    orchestrator.workspace_sync(workspace, kind="queues")
+
+    orphan.refresh_from_db()
+    assert orphan.status == "failed"
+    assert orphan.finished_at is not None
+    assert orphan.error.startswith("Interrupted: the worker running this sync stopped")
+    assert not mirror.SyncRun.objects.filter(workspace=workspace, status="running").exists()
+
+
+def test_a_released_lock_leaves_other_runs_alone(workspace, world):
+    mirror.SyncState.objects.create(workspace=workspace)
+    elsewhere = mirror.SyncRun.objects.create(workspace=workspace, resource="attendance", scope="2026-11-02")
+
+    orchestrator.workspace_sync(workspace, kind="queues")
+
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == "running"  # an attendance fetch runs outside the lock
+
+
 def test_one_resource_failing_records_its_error_and_the_run_goes_on(
     workspace, world, sandbox_transport, settings
 ):
