@@ -428,11 +428,11 @@ def part_first_sync(connected, *, fronts, window, timeout, wait_first_syncs, acc
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         states = SyncState.objects.filter(workspace_id__in=ids)
-        fronts = states.filter(queues_synced_at__isnull=False).count()
+        usable = states.filter(queues_synced_at__isnull=False).count()
         firsts = states.filter(first_sync_ran_at__isnull=False).count()
-        if fronts == len(ids) and (firsts == len(ids) or not wait_first_syncs):
+        if usable == len(ids) and (firsts == len(ids) or not wait_first_syncs):
             break
-        say(f"  queues usable {fronts}/{len(ids)}, first syncs run {firsts}/{len(ids)}")
+        say(f"  queues usable {usable}/{len(ids)}, first syncs run {firsts}/{len(ids)}")
         time.sleep(5)
     states = {s.workspace_id: s for s in SyncState.objects.filter(workspace_id__in=ids)}
     workspaces = {w.pk: w for w in Workspace.objects.filter(pk__in=ids)}
@@ -811,6 +811,7 @@ def bench_hosted(
         WEBWORK_SYNC_SLOTS=SYNC_SLOTS,
     ):
         summary = organisations_seed(orgs=orgs, seed=seed, say=say)
+        fronts = None
         try:
             say("Collecting static files (the release step: WhiteNoise serves them from the manifest)...")
             subprocess.run(  # noqa: S603 - our own command
@@ -843,11 +844,7 @@ def bench_hosted(
                 wait_ready(webwork_base, processes, say)
             fronts = FirstFronts()
             fronts.start()
-            try:
-                connected = owners_connect(summary, say=say)
-            except BaseException:
-                fronts.stop()
-                raise
+            connected = owners_connect(summary, say=say)
             table = part_first_sync(
                 connected,
                 fronts=fronts,
@@ -895,6 +892,8 @@ def bench_hosted(
                 show(_notes(tables[-1], **shape))
             processes.check()
         finally:
+            if fronts is not None and fronts.is_alive():
+                fronts.stop()
             say("Stopping gunicorn and the qclusters...")
             processes.stop()
             close_old_connections()
