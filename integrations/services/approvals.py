@@ -14,6 +14,11 @@ An item is never applied twice. Before its request it is claimed with a conditio
 again only while the mirror row is still waiting for the decision, and counts WebWork's refusal
 because the object already is in the decision's outcome status as done. A task that runs out of
 its time budget queues a new one for the rest.
+
+When WebWork keeps limiting requests (a 429 that outlived the client's own waits), nothing was
+changed: the item stays pending, with a note saying when Clockroom asks again, and the bulk's
+task is scheduled again after BUSY_RETRY (WebWork's Retry-After when longer). After BUSY_GIVE_UP
+from the bulk's start, an item still limited is refused with WebWork's words instead.
 """
 
 import contextlib
@@ -21,11 +26,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
+from django_q.models import Schedule
+from django_q.tasks import async_task, schedule
 
 from ..models import BulkDecision, BulkDecisionItem, LeaveRequest, TimeRequest, Timesheet
 from ..sync.orchestrator import task_time_budget
@@ -36,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 BULK_DECISION_TASK = "integrations.tasks.bulk_decision_run_task"
 MAX_ITEMS = 500
+BUSY_RETRY = timedelta(minutes=1)  # how long a bulk WebWork is limiting waits before asking again
+BUSY_GIVE_UP = timedelta(hours=1)  # from the bulk's start: after this, a limited item is refused
 REASON_REQUIRED = "Give a reason for the rejection; the member will see it."
 
 Item = BulkDecisionItem.Status
@@ -193,7 +202,10 @@ def bulk_decision_run(*, bulk_id, time_budget=None) -> BulkDecision | None:
             if time_budget is not None and done and time.monotonic() - began >= time_budget:
                 _queue(bulk.pk)  # the rest in a new task, with a budget of its own
                 return _reread(bulk)
-            _decide(bulk, spec, item_pk, api)
+            busy = _decide(bulk, spec, item_pk, api)
+            if busy is not None:
+                _queue_later(bulk, busy)
+                return _reread(bulk)
     if not bulk.items.filter(status=Item.PENDING).exists():
         BulkDecision.objects.filter(pk=bulk.pk).exclude(status=BulkDecision.Status.DONE).update(
             status=BulkDecision.Status.DONE, finished_at=timezone.now()
@@ -213,12 +225,29 @@ def bulk_decision_run_for_task(bulk_id):
     )
 
 
+def _queue_later(bulk, wait):
+    """Run the bulk's task again in `wait` (a timedelta), its items still pending saying so."""
+    when = timezone.now() + wait
+    words = timezone.localtime(when, bulk.workspace.zone).strftime("%H:%M")
+    bulk.items.filter(status=Item.PENDING).update(
+        message=f"WebWork is limiting how often Clockroom may ask; Clockroom asks again at {words}."
+    )
+    schedule(
+        BULK_DECISION_TASK,
+        bulk.pk,
+        name=f"bulk decision {bulk.pk} again",
+        schedule_type=Schedule.ONCE,
+        next_run=when,
+    )
+
+
 def _reread(bulk):
     return BulkDecision.objects.select_related("workspace", "actor").get(pk=bulk.pk)
 
 
 def _decide(bulk, spec, item_pk, api):
-    """Claim one item, decide it through the single-item service, store its result."""
+    """Claim one item, decide it through the single-item service, store its result. Returns how
+    long to wait when WebWork is limiting requests (the item left pending), else None."""
     item, retried = _claim(item_pk)
     if item is None:
         return
@@ -245,6 +274,10 @@ def _decide(bulk, spec, item_pk, api):
     except ServiceError as exc:
         if retried and exc.status is not None and _already_decided(spec, step, api, workspace, row):
             return _result(item, Item.DONE)  # the earlier task's request was applied
+        if exc.kind == "busy" and timezone.now() - bulk.created_at < BUSY_GIVE_UP:
+            # Nothing was changed: the item stays pending (and claimed, so the next run asks
+            # WebWork only while the mirror still waits for the decision).
+            return max(BUSY_RETRY, timedelta(seconds=exc.retry_after or 0))
         return _result(item, Item.REFUSED, exc.message)
     return _result(item, Item.DONE)
 

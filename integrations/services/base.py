@@ -61,12 +61,13 @@ class ServiceError(Exception):
     second contract), whichever status WebWork refused it with.
     """
 
-    def __init__(self, message, *, field_errors=None, status=None, kind="invalid"):
+    def __init__(self, message, *, field_errors=None, status=None, kind="invalid", retry_after=None):
         super().__init__(message)
         self.message = message
         self.field_errors = field_errors or {}
         self.status = status
         self.kind = kind
+        self.retry_after = retry_after  # "busy": seconds WebWork asked Clockroom to wait
 
     def __str__(self):
         return self.message
@@ -314,6 +315,7 @@ def refusal(exc, *, what, fields=None, on_invalid=None, on_refused=None, on_not_
             f"Try again in {seconds} seconds.",
             status=status,
             kind="busy",
+            retry_after=seconds,
         )
     if isinstance(exc, errors.ServerError | errors.TransportError):
         return ServiceError(NO_ANSWER, status=status, kind="unavailable")

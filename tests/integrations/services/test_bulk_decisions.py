@@ -3,6 +3,7 @@ lands, no item ever applied twice."""
 
 import re
 from collections import Counter
+from datetime import timedelta
 
 import django_q.conf
 import httpx
@@ -319,3 +320,79 @@ def test_a_run_out_of_time_queues_the_rest(mirror_workspace, actor, five_leaves,
     bulk = bulk_decision_run(bulk_id=bulk.pk)
     assert bulk.status == "done"
     assert len(sent.decisions) == 3
+
+
+class Limiting(httpx.BaseTransport):
+    """The wire, but WebWork answers every decision request 429 while `on`."""
+
+    def __init__(self, wire):
+        self.wire = wire
+        self.on = True
+        self.limited = 0
+
+    def handle_request(self, request):
+        if self.on and DECISION.search(request.url.path):
+            self.limited += 1
+            return httpx.Response(
+                429,
+                headers={"Retry-After": "0"},
+                json={"success": False, "message": "Too Many Attempts."},
+                request=request,
+            )
+        return self.wire.handle_request(request)
+
+
+def test_items_webwork_keeps_limiting_wait_and_are_decided_later(
+    mirror_workspace, actor, five_leaves, wire, settings
+):
+    from django_q.models import Schedule
+
+    limiting = Limiting(wire)
+    settings.WEBWORK_HTTP_TRANSPORT = limiting
+    rows = [five_leaves[name][1] for name in ("alice", "bob")]
+    bulk = bulk_decision_start(
+        workspace=mirror_workspace, actor=actor, kind="leave", verb="approve", items=rows
+    )
+
+    bulk = bulk_decision_run(bulk_id=bulk.pk)
+
+    assert limiting.limited >= 1
+    assert bulk.status == "running"
+    assert [status for status, _ in results(bulk).values()] == ["pending", "pending"]
+    assert all(
+        "WebWork is limiting how often Clockroom may ask; Clockroom asks again at" in message
+        for _, message in results(bulk).values()
+    )
+    again = Schedule.objects.get(name=f"bulk decision {bulk.pk} again")
+    assert (again.func, again.args, again.schedule_type) == (
+        "integrations.tasks.bulk_decision_run_task",
+        f"({bulk.pk},)",
+        Schedule.ONCE,
+    )
+    assert timezone.now() + timedelta(seconds=50) < again.next_run
+    assert LeaveRequest.objects.filter(pk__in=[row.pk for row in rows], status="pending").count() == 2
+
+    limiting.on = False
+    bulk = bulk_decision_run(bulk_id=bulk.pk)  # what the schedule runs
+
+    assert bulk.status == "done"
+    assert results(bulk) == {row.webwork_id: ("done", "") for row in rows}
+    assert LeaveRequest.objects.filter(pk__in=[row.pk for row in rows], status="approved").count() == 2
+
+
+def test_an_item_still_limited_an_hour_on_is_refused_with_webworks_words(
+    mirror_workspace, actor, five_leaves, wire, settings
+):
+    settings.WEBWORK_HTTP_TRANSPORT = Limiting(wire)
+    row = five_leaves["alice"][1]
+    bulk = bulk_decision_start(
+        workspace=mirror_workspace, actor=actor, kind="leave", verb="approve", items=[row]
+    )
+    BulkDecision.objects.filter(pk=bulk.pk).update(created_at=timezone.now() - timedelta(hours=2))
+
+    bulk = bulk_decision_run(bulk_id=bulk.pk)
+
+    assert bulk.status == "done"
+    status, message = results(bulk)[row.webwork_id]
+    assert status == "refused"
+    assert message.startswith("WebWork is limiting how often Clockroom may ask; nothing was changed.")
