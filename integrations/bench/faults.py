@@ -208,6 +208,8 @@ class Workers:
     def __init__(self, threads=3):
         self.threads = threads
         self.stop = threading.Event()
+        self.hold = threading.Event()
+        self.holding = set()  # the threads holding off while `hold` is set
         self.busy = 0
         self.busy_lock = threading.Lock()
         self.pool = []
@@ -225,12 +227,31 @@ class Workers:
         for thread in self.pool:
             thread.join(timeout=30)
 
+    @contextlib.contextmanager
+    def paused(self, timeout=60):
+        """Leave the queue alone meanwhile (a real qcluster takes what is queued): returns once
+        every thread has finished what it was doing and is holding off."""
+        self.hold.set()
+        try:
+            deadline = time.monotonic() + timeout
+            while len(self.holding) < self.threads and time.monotonic() < deadline:
+                time.sleep(0.05)
+            yield
+        finally:
+            self.hold.clear()
+
     def _loop(self):
         from django_q.brokers import get_broker
 
         broker = get_broker()
         try:
+            name = threading.current_thread().name
             while not self.stop.is_set():
+                if self.hold.is_set():
+                    self.holding.add(name)
+                    time.sleep(0.05)
+                    continue
+                self.holding.discard(name)
                 if not self._one(broker):
                     time.sleep(0.05)
         finally:
@@ -753,7 +774,10 @@ def run_scenarios(h, names, say):
             from . import process_faults
 
             say(f"Scenario {name}...")
-            outcomes.append(process_faults.run(name, h, say))
+            outcome = process_faults.run(name, h, say)
+            for problem in outcome.problems[:20]:
+                say(f"    {problem}")
+            outcomes.append(outcome)
             continue
         say(f"Scenario {name}...")
         started = time.monotonic()

@@ -6,14 +6,21 @@
 * redis_restarted: the Redis at REDIS_URL (the bench's own: never port 6390, the shared one)
   is shut down without saving and started again in the middle of a sync: the rate windows, the
   sync lock and django-q2's queue are lost. Needs REDIS_URL on 127.0.0.1.
-* qcluster_killed: a qcluster killed with SIGKILL mid-sync. Not built yet: the row says so.
+* qcluster_killed: a real `manage.py qcluster` on the bench's databases (and its REDIS_URL, when
+  set) takes a full sync of the workspace from the queue and is killed with SIGKILL, its whole
+  process group, in the middle of a step once the sync has recorded a few. Its lock is never given back: the
+  workspace's next sync waits for the lease to run out (two minutes at least), then takes the
+  lock over, and the step the killed worker left running shows on Sync health as interrupted.
 
 Each runs the same round of work as the in-process scenarios (faults.py) and the same checks;
 the fault is switched on from the wire's hook once the round's sync has sent a few requests.
 Elsewhere each is skipped and its row says why.
 """
 
+import os
+import signal
 import subprocess
+import sys
 import time
 from urllib.parse import urlsplit
 
@@ -33,8 +40,8 @@ AFTER_REQUESTS = 5
 
 def missing(name):
     """Why `name` cannot run here, or "" when it can."""
-    if name == "qcluster_killed":
-        return "not built yet (a qcluster subprocess killed mid-sync, then the lease running out)"
+    if name == "qcluster_killed" and connections["default"].vendor not in ("postgresql", "sqlite"):
+        return "needs PostgreSQL or SQLite files a second process can open"
     if name == "database_restarted" and connections["default"].vendor != "postgresql":
         return "needs PostgreSQL (DATABASE_URL); this run is on " + connections["default"].vendor
     if name == "redis_restarted":
@@ -55,8 +62,133 @@ def run(name, harness, say):
     if reason:
         say(f"  skipped: {reason}")
         return Outcome(name, SWITCHED_ON[name], result=f"skipped: {reason}", ok=None)
+    if name == "qcluster_killed":
+        return qcluster_killed(harness, say)
     fault = {"database_restarted": backends_terminate, "redis_restarted": redis_restart}[name]
     return _mid_sync(harness, name, fault, say)
+
+
+# --- a qcluster killed mid-sync ---------------------------------------------------------------
+
+STEPS_BEFORE_KILL = 3  # steps the killed sync has recorded (SyncRuns) when the SIGKILL comes
+LEASE_WAIT = 300  # seconds at most for the killed sync's lease to run out
+KILL_LATENCY_MS = 1000  # the sandbox's answers meanwhile: a step lasts long enough to be cut
+
+
+def _database_url(alias):
+    params = connections[alias].settings_dict
+    if connections[alias].vendor == "sqlite":
+        return f"sqlite:///{params['NAME']}"
+    host, port = params["HOST"] or "127.0.0.1", params["PORT"] or 5432
+    return f"postgresql://{params['USER']}:{params['PASSWORD']}@{host}:{port}/{params['NAME']}"
+
+
+def qcluster_start(h):
+    """`manage.py qcluster` in a process group of its own, on the bench's databases, reaching the
+    sandbox over HTTP at the bench's live server as the bench's own code does in process."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url("default"),
+        "SANDBOX_DATABASE_URL": _database_url("sandbox"),
+        "WEBWORK_PUBLIC_BASE_URL": h.server.url,
+        "WEBWORK_API_BASE_URL": f"{h.server.url}/sandbox/api/v2",
+        "WEBWORK_OAUTH_AUTHORIZE_URL": str(settings.WEBWORK_OAUTH_AUTHORIZE_URL),
+        "WEBWORK_OAUTH_TOKEN_URL": str(settings.WEBWORK_OAUTH_TOKEN_URL),
+        "WEBWORK_OAUTH_CLIENT_ID": str(settings.WEBWORK_OAUTH_CLIENT_ID),
+        "WEBWORK_OAUTH_CLIENT_SECRET": str(settings.WEBWORK_OAUTH_CLIENT_SECRET),
+        "Q_WORKERS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def qcluster_killed(h, say):
+    """Activity and decisions at WebWork, then a full sync taken by a real qcluster, killed with
+    SIGKILL in the middle of a step once the sync has recorded STEPS_BEFORE_KILL; once its lease
+    runs out, the recovery (WebWork's retries, the decisions, one incremental sync) and the checks."""
+    from django_q.tasks import async_task
+
+    from ..models import SyncRun, SyncState
+    from .faults import Work
+
+    outcome = Outcome("qcluster_killed", SWITCHED_ON["qcluster_killed"])
+    work = Work(since=_now())
+    h.work(work=work)  # the round's activity and decisions, and its own sync, before the fault
+    cluster = qcluster_start(h)
+    fired, orphans, held, waited = "", [], False, 0.0
+    running = SyncRun.objects.filter(workspace=h.workspace, status=SyncRun.Status.RUNNING)
+    try:
+        # Nothing else takes the queue or the lock until the killed sync's lease has run out.
+        with h.workers.paused():
+            # Each answer a second late, so that the SIGKILL lands in the middle of a step.
+            h.faults_set(latency_ms=KILL_LATENCY_MS)
+            started = _now()
+            async_task(
+                "integrations.tasks.workspace_sync_task",
+                h.workspace.pk,
+                "full",
+                task_name=f"full sync of workspace {h.workspace.pk} (to be killed)",
+            )
+            deadline = time.monotonic() + 180
+            steps = 0
+            while time.monotonic() < deadline and cluster.poll() is None:
+                runs = SyncRun.objects.filter(workspace=h.workspace, started_at__gte=started)
+                steps = runs.count()
+                if steps >= STEPS_BEFORE_KILL and runs.filter(status=SyncRun.Status.RUNNING).exists():
+                    os.killpg(cluster.pid, signal.SIGKILL)
+                    cluster.wait(timeout=30)
+                    fired = f"the qcluster killed in the middle of step {steps} of a full sync"
+                    say(f"    {fired}")
+                    break
+                time.sleep(0.05)
+            h.faults_clear()
+            orphans = list(running.values_list("pk", flat=True))
+            if fired:
+                state = SyncState.objects.get(workspace=h.workspace)
+                until = state.locked_until
+                held = bool(state.locked_by) and until is not None and until > _now()
+                wait_started = time.monotonic()
+                while time.monotonic() - wait_started < LEASE_WAIT:
+                    state.refresh_from_db()
+                    if not state.locked_by or state.locked_until is None or state.locked_until <= _now():
+                        break
+                    time.sleep(1)
+                waited = time.monotonic() - wait_started
+                say(f"    the killed sync's lease ran out after {waited:.0f} s")
+    finally:
+        if cluster.poll() is None:
+            os.killpg(cluster.pid, signal.SIGKILL)
+            cluster.wait(timeout=30)
+    if not fired:
+        outcome.ok = False
+        outcome.result = "the fault never fired: the qcluster's sync did not start in 3 minutes"
+        return outcome
+    say(f"    steps the killed worker left running: {len(orphans)}")
+    connections.close_all()
+    outcome = h.check(outcome, work, h.recover(work))
+    left = running.count()
+    interrupted = SyncRun.objects.filter(pk__in=orphans, error__startswith="Interrupted").count()
+    if left:
+        outcome.problems.append(f"{left} step(s) still shown running on Sync health")
+        outcome.ok = False
+    if interrupted < len(orphans):
+        shown = SyncRun.objects.filter(pk__in=orphans).values_list("resource", "status", "error")
+        outcome.problems.append(
+            f"{len(orphans) - interrupted} step(s) the killed worker left are not shown as interrupted: "
+            + "; ".join(f"{resource} {status} {error[:80]!r}" for resource, status, error in shown)
+        )
+        outcome.ok = False
+    outcome.result = (
+        f"{fired}; its lock {'held' if held else 'not held'} until its lease ran out ({waited:.0f} s), "
+        f"{interrupted} of {len(orphans)} step(s) it left running shown interrupted; " + outcome.result
+    )
+    return outcome
 
 
 def _mid_sync(h, name, fault, say):

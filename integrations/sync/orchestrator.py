@@ -181,7 +181,11 @@ def workspace_sync(
         return SyncResult(workspace, ALREADY_RUNNING)
     if held and held[0]:
         # The lock was never given back: its sync stopped with its worker (killed, restarted).
-        interrupted_runs_close(workspace, before=held[1] or timezone.now())
+        closed = interrupted_runs_close(workspace, before=held[1] or timezone.now())
+        if closed:
+            logger.warning(
+                "%s step(s) of a sync of %s that stopped with its worker: interrupted", closed, workspace
+            )
     result = SyncResult(workspace, DONE)
     run = None
     try:
