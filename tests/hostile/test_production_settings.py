@@ -50,6 +50,9 @@ def production(tmp_path_factory):
     env = {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite:///{database}"}
     migrate = run_manage("migrate", "-v", "0", env_overrides=env)
     assert migrate.returncode == 0, migrate.stderr
+    # The release step: production serves its static files from collectstatic's manifest.
+    collected = run_manage("collectstatic", "--noinput", "-v", "0", env_overrides=env)
+    assert collected.returncode == 0, collected.stderr
     result = run_manage("shell", "-v", "0", "-c", PROBE, env_overrides=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
