@@ -536,9 +536,14 @@ def failures_hidden(workspace, work):
     from dashboard.selectors.sync import sync_health_for_workspace
 
     health = sync_health_for_workspace(workspace=workspace)
+    # The page lists every run, newest first, 50 a page: a failed run of the round may be on a
+    # later page by the time the recovery's sync has run, and is on the page all the same.
+    listed = health.runs.paginator.object_list.filter(
+        status=SyncRun.Status.FAILED, started_at__gte=work.since
+    )
     shown_runs = {
         (run.resource, run.pk)
-        for run in [*health.runs.object_list, *health.last_runs]
+        for run in [*listed, *health.last_runs]
         if run.status == SyncRun.Status.FAILED and run.started_at >= work.since
     }
     shown_resources = Counter(resource for resource, _pk in shown_runs)
