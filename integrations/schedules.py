@@ -7,8 +7,9 @@ not unique): it is updated in place, duplicates left by hand are deleted, and it
 kept. A new schedule's first run is one interval from now. Missed runs are not replayed
 (Q_CLUSTER catch_up is False).
 
-* every 2 minutes: the front of every workspace that can sync (the approval queues, who is
-  working now and recent expenses), one short task each, least recently refreshed first;
+* every minute: the front of every workspace that can sync (the approval queues, who is working
+  now and recent expenses), one short task each, least recently refreshed first, so none is more
+  than about a minute old;
 * every 15 minutes: who is working now and the recent window (the time entries of the last
   WEBWORK_RECENT_DAYS days, recent timesheets, leave balances, recent expenses, time requests
   and leaves), so late edits, approvals and deletions at WebWork show within the cycle;
@@ -17,7 +18,7 @@ kept. A new schedule's first run is one interval from now. Missed runs are not r
 
 The 15-minute, hourly and nightly schedules only mark those syncs queued; they take turns through
 a few slots (sync/scheduler.py), so hundreds of workspaces never pile long tasks in front of the
-2-minute ones. Every one of those syncs also retries what an earlier sync owes (see sync/owed.py).
+1-minute ones. Every one of those syncs also retries what an earlier sync owes (see sync/owed.py).
 * every 10 minutes: webhook deliveries still waiting after 10 minutes are queued again (their
   task was lost, e.g. with a worker).
 """
@@ -35,7 +36,7 @@ SCHEDULES = (
         "name": "WebWork sync: approval queues",
         "func": "integrations.tasks.sync_queues_all_task",
         "schedule_type": Schedule.MINUTES,
-        "minutes": 2,
+        "minutes": 1,
     },
     {
         "name": "WebWork sync: recent weeks",

@@ -89,7 +89,7 @@ class SyncState(models.Model):
     # ...and the oldest date from which on every date's time entries were read (none owed).
     history_synced_until = models.DateField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    # The front: the approval queues and who is working now, refreshed every couple of minutes by
+    # The front: the approval queues and who is working now, refreshed every minute by
     # a task of their own, the least recently refreshed workspaces first (sync/scheduler.py)...
     queues_synced_at = models.DateTimeField(null=True, blank=True)
     # ...when such a task was last queued (not queued again while it waits)...

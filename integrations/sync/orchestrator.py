@@ -70,9 +70,9 @@ STOPPED = "stopped"  # a 401 refresh could not fix, or no client
 ALREADY_RUNNING = "already running"
 LOST_LOCK = "lost lock"  # another run took the lock over (ours had gone stale)
 
-# The front: what a manager needs fresh every couple of minutes, whatever else runs.
+# The front: what a manager needs fresh every minute, whatever else runs.
 FRONT_KINDS = ("queues", "now")
-FRONT_EVERY = timedelta(minutes=2)
+FRONT_EVERY = timedelta(minutes=1)
 # A background sync's steps after the front spend at most this share of each window of the user's
 # budget; the rest stays for the front of every workspace of that user and a manager's actions.
 BACKGROUND_SHARE = 0.5

@@ -82,7 +82,7 @@ STEP_KINDS = ("queues", "now", "reference", "recent", "tasks", "history", "retry
 
 # What a sync covers (every scope also retries what earlier syncs owe, when its time has come).
 #   queues:      the approval queues, who is working now and the expenses of the last 14 days
-#                (every 2 minutes: "the front", see scheduler.py)
+#                (every minute: "the front", see scheduler.py)
 #   recent:      who is working now and the recent window (every 15 minutes)
 #   incremental: everything but the history (hourly); the first sync of a workspace is a full one
 #   full:        everything, history included (nightly)
@@ -93,7 +93,7 @@ BALANCES_PAGE = 20  # GET /leaves/balances pages by 20 members and accepts no pe
 TIMELINE_PAGE = 100  # GET /reports/daily-timeline: members per page
 TASK_CHUNK = 200  # projects per tasks step: a few minutes of requests at the rate limit
 HISTORY_CHUNK_DAYS = 7
-QUEUE_EXPENSE_DAYS = 14  # expenses the queues sync reads every 2 minutes
+QUEUE_EXPENSE_DAYS = 14  # expenses the queues sync reads every minute
 # The recent window besides the time entries (WEBWORK_RECENT_DAYS, see recent_days()):
 RECENT_TIMESHEET_WEEKS = 4  # the open week's timesheets and the 4 weeks before it
 RECENT_LIST_DAYS = 31  # expenses, time requests and leaves dated within the last 31 days...

@@ -2,7 +2,7 @@
 
 Two lanes share django-q2's one queue.
 
-* **The front** (`front_queue`, every 2 minutes): one short "queues" task per workspace (the
+* **The front** (`front_queue`, every minute): one short "queues" task per workspace (the
   approval queues, who is working now and recent expenses; FRONT_SECONDS at most), the least
   recently refreshed workspaces first, never a second one while one waits. A workspace whose sync
   is running is left out: a background sync refreshes the front between its steps whenever it is
@@ -22,7 +22,7 @@ Two lanes share django-q2's one queue.
   after "sync now".
 
 So one huge workspace's backfill holds at most one slot and half its user's budget, while every
-workspace's front keeps its 2-minute cycle and the other workers take the others' turns.
+workspace's front keeps its 1-minute cycle and the other workers take the others' turns.
 
 Only workspaces that can sync are scheduled: connected ones whose sync connection works, or with
 another manager's working sign-in to fall back on (as connections.workspace_connection picks). A
