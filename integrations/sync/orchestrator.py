@@ -338,14 +338,15 @@ class _Run:
         client.limiter = self.keeper
         ran = 0
         while True:
-            plan.refine(workspace)
+            if plan.scope != "queues":  # a front's few steps are priced once, when it is planned
+                plan.refine(workspace)
             step = plan.next_step()
             if step is None:
                 break
             front = step.kind in FRONT_KINDS
             shared = self.background and not front
-            per_minute = max(1, settings.WEBWORK_RATE_LIMIT_PER_MINUTE) * (BACKGROUND_SHARE if shared else 1)
-            step_seconds = step.planned / per_minute * 60
+            per_window = max(1, settings.WEBWORK_RATE_LIMIT_PER_MINUTE) * (BACKGROUND_SHARE if shared else 1)
+            step_seconds = step.planned / per_window * float(settings.WEBWORK_RATE_LIMIT_PERIOD_SECONDS)
             if time_budget is not None and ran and time.monotonic() - started + step_seconds > time_budget:
                 result.status = PARTIAL
                 break
@@ -354,7 +355,7 @@ class _Run:
                 result.status = LOST_LOCK
                 return
             self.keeper.leased(lease)
-            if not front and self._front_due():
+            if not front and self._front_due(step_seconds):
                 auth_failure = self._front_refresh()
                 ran += 1
                 if auth_failure:
@@ -390,10 +391,18 @@ class _Run:
 
     # --- the front, between the steps of a longer background sync -----------------------
 
-    def _front_due(self):
+    def _front_due(self, step_seconds=0.0):
+        """Refresh the front before the next step when it is FRONT_EVERY old, or would be by the end
+        of that step (`step_seconds` at the pace of the budget) and is half that old already: a long
+        step never leaves the front past its cycle, and a short one never refreshes it twice."""
         if not self.background or self.plan.scope == "queues":
             return False
-        return self.front_at is None or timezone.now() - self.front_at >= FRONT_EVERY
+        if self.front_at is None:
+            return True
+        age = timezone.now() - self.front_at
+        if age >= FRONT_EVERY:
+            return True
+        return age >= FRONT_EVERY / 2 and age + timedelta(seconds=step_seconds) >= FRONT_EVERY
 
     def _front_finished(self):
         """The plan's own front (its approval queues, then who is working now) has just run."""

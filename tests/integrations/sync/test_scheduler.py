@@ -503,3 +503,38 @@ def test_a_background_turn_refreshes_its_own_front_between_steps_when_due(
     state.refresh_from_db()
     assert state.queues_synced_at == start + timedelta(minutes=3)
 
+
+def test_a_background_turn_refreshes_the_front_before_a_step_that_would_carry_it_past_its_cycle(
+    world, sandbox_transport, settings, time_machine
+):
+    """A front not yet a cycle old is refreshed before a step that would end after its cycle (at the
+    pace the budget allows), so the queues are never older than the cycle because of a long step;
+    before a step that ends within the cycle it is left alone."""
+    settings.WEBWORK_HISTORY_DAYS = 28
+    settings.WEBWORK_RATE_LIMIT_PER_MINUTE = 600  # a background step: 300 requests a minute
+    settings.WEBWORK_RATE_LIMIT_PERIOD_SECONDS = 60
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    acme = mirror_connected(world.acme, world.owner)
+    orchestrator.workspace_sync(acme, kind="full", background=True, time_budget=0)
+    while mirror.SyncState.objects.get(workspace=acme).queues_synced_at is None:  # its own front
+        orchestrator.workspace_sync(acme, kind="resume", background=True, time_budget=0)
+    cycle = orchestrator.FRONT_EVERY.total_seconds()
+
+    def next_step_seconds():
+        plan = mirror.SyncState.objects.get(workspace=acme).plan
+        step = next(s for s in plan["steps"] if s["status"] == "pending")
+        return step["planned"] / 300 * 60
+
+    # The next step ends within the cycle: no refresh.
+    time_machine.move_to(start + timedelta(seconds=cycle - next_step_seconds() - 1), tick=False)
+    orchestrator.workspace_sync(acme, kind="resume", background=True, time_budget=0)
+    assert mirror.SyncState.objects.get(workspace=acme).queues_synced_at == start
+
+    # The front is not yet a cycle old, but would be by the end of the next step: refreshed first.
+    lead = next_step_seconds()
+    assert lead > 0
+    moment = start + timedelta(seconds=cycle - lead / 2)
+    time_machine.move_to(moment, tick=False)
+    orchestrator.workspace_sync(acme, kind="resume", background=True, time_budget=0)
+    assert mirror.SyncState.objects.get(workspace=acme).queues_synced_at == moment
