@@ -171,6 +171,11 @@ else:
 # django-q2: `timeout` (a task is killed after it) stays below `retry` (a task
 # is handed out again after it), and schedules missed while the cluster was
 # down are not replayed (`catch_up`).
+# A cluster takes one task from the broker ahead of its workers (`queue_limit`),
+# not workers² of them: a task taken by a cluster whose workers are all on long
+# syncs would wait minutes while other clusters idle. The last 100 successes of
+# each group are kept (`save_limit_per`): pruning one table-wide list made every
+# cluster's results wait on one lock.
 Q_CLUSTER = {
     "name": "clockroom",
     "workers": env.int("Q_WORKERS", default=2),
@@ -178,7 +183,9 @@ Q_CLUSTER = {
     "retry": 720,
     "max_attempts": 1,
     "catch_up": False,
-    "save_limit": 1000,
+    "queue_limit": 1,
+    "save_limit": 100,
+    "save_limit_per": "group",
     "ack_failures": True,
     "label": "Task queue",
 }
