@@ -56,10 +56,12 @@ from .report import Table, load_average, median, percentile
 
 GUNICORN_WORKERS = 4
 QCLUSTERS = 3
-Q_WORKERS = 3  # per cluster: 9 workers in all (the syncs mostly wait on their users' budgets)
-SYNC_SLOTS = 6  # back-lane syncs at once across the clusters: 3 workers stay for fronts and webhooks
+Q_WORKERS = 5  # per cluster, by default (--q-workers): 15 workers in all
+# Back-lane syncs at once across the clusters (--slots): the other workers stay for the fronts (200
+# workspaces a minute), webhooks and managers' bulk decisions.
+SYNC_SLOTS = 6
 SENDERS = 16  # concurrent webhook senders
-SANDBOX_WORKERS = 2  # the sandbox's own gunicorn, with --sandbox-apart
+SANDBOX_WORKERS = 4  # the sandbox's own gunicorn, with --sandbox-apart
 READY_SECONDS = 60
 STOP_SECONDS = 20
 FRONT_TARGET_SECONDS = 120  # the oldest approval queue / "working now" in steady state
@@ -147,7 +149,7 @@ def hosted_required():
             )
 
 
-def process_env(*, port, rate, window, webwork_base=None):
+def process_env(*, port, rate, window, webwork_base=None, q_workers=Q_WORKERS, slots=SYNC_SLOTS):
     """The environment of gunicorn and the qclusters: this run's databases, Redis and limits.
     `webwork_base`: where the sandbox (WebWork) answers, when not on this gunicorn."""
     base = f"http://127.0.0.1:{port}"
@@ -178,11 +180,11 @@ def process_env(*, port, rate, window, webwork_base=None):
             "WEBWORK_RATE_LIMIT_PERIOD_SECONDS": str(window),
             "SANDBOX_RATE_LIMIT_PER_MINUTE": str(rate),
             "SANDBOX_RATE_LIMIT_WINDOW_SECONDS": str(window),
-            "WEBWORK_SYNC_SLOTS": str(SYNC_SLOTS),
+            "WEBWORK_SYNC_SLOTS": str(slots),
             "PORT": str(port),
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_WORKERS": str(GUNICORN_WORKERS),
-            "Q_WORKERS": str(Q_WORKERS),
+            "Q_WORKERS": str(q_workers),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -377,7 +379,7 @@ class Simulation(threading.Thread):
 class FirstFronts(threading.Thread):
     """Notes when each workspace's front (its approval queues) was first refreshed: the first
     `queues_synced_at` seen, polled every `every` seconds from before the first connect (the front
-    refreshes every 2 minutes, so the last one is not the first)."""
+    refreshes every minute, so the last one is not the first)."""
 
     def __init__(self, every=1.0):
         super().__init__(daemon=True)
@@ -786,6 +788,8 @@ def bench_hosted(
     say,
     show,
     sandbox_apart=False,
+    q_workers=Q_WORKERS,
+    slots=SYNC_SLOTS,
 ):
     """Run the chosen parts on the throwaway databases already made; returns their Tables.
 
@@ -796,19 +800,28 @@ def bench_hosted(
     webwork_base = f"http://127.0.0.1:{port + 1}" if sandbox_apart else base
     log_dir = Path(settings.VAR_DIR) / LOG_DIR_NAME
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = process_env(port=port, rate=rate, window=window, webwork_base=webwork_base)
+    env = process_env(
+        port=port, rate=rate, window=window, webwork_base=webwork_base, q_workers=q_workers, slots=slots
+    )
     processes = Processes(env=env, log_dir=log_dir, say=say)
     access_log = AccessLog(log_dir / "gunicorn.log", log_dir / "gunicorn-webwork.log")
     (log_dir / "gunicorn-webwork.log").unlink(missing_ok=True)
     tables = []
     here = Path(sys.executable)
-    shape = {"orgs": orgs, "rate": rate, "window": window, "sandbox_apart": sandbox_apart}
+    shape = {
+        "orgs": orgs,
+        "rate": rate,
+        "window": window,
+        "sandbox_apart": sandbox_apart,
+        "q_workers": q_workers,
+        "slots": slots,
+    }
     with override_settings(
         ALLOWED_HOSTS=["127.0.0.1", "localhost", "testserver"],
         WEBWORK_PUBLIC_BASE_URL=base,
         WEBWORK_API_BASE_URL=f"{webwork_base}/sandbox/api/v2",
         WEBWORK_HTTP_TRANSPORT=None,
-        WEBWORK_SYNC_SLOTS=SYNC_SLOTS,
+        WEBWORK_SYNC_SLOTS=slots,
     ):
         summary = organisations_seed(orgs=orgs, seed=seed, say=say)
         fronts = None
@@ -820,7 +833,10 @@ def bench_hosted(
                 env=env,
                 check=True,
             )
-            say(f"Starting gunicorn ({GUNICORN_WORKERS} workers, {base}) and {QCLUSTERS} qclusters...")
+            say(
+                f"Starting gunicorn ({GUNICORN_WORKERS} workers, {base}) and {QCLUSTERS} qclusters "
+                f"({q_workers} workers each, {slots} sync slots)..."
+            )
             processes.start(
                 "gunicorn",
                 [str(here.with_name("gunicorn")), "--config", "deploy/gunicorn.conf.py", "config.wsgi"],
@@ -901,7 +917,7 @@ def bench_hosted(
     return tables
 
 
-def _notes(table, *, orgs, rate, window, sandbox_apart):
+def _notes(table, *, orgs, rate, window, sandbox_apart, q_workers, slots):
     """The run's shape under a table's title."""
     if window != 60:
         limit = (
@@ -916,6 +932,10 @@ def _notes(table, *, orgs, rate, window, sandbox_apart):
         else ("the sandbox on the same gunicorn workers")
     )
     table.note(f"{orgs} organisations; {limit}; {where}")
+    table.note(
+        f"{GUNICORN_WORKERS} gunicorn workers; {QCLUSTERS} qclusters of {q_workers} workers "
+        f"({QCLUSTERS * q_workers} in all), {slots} of them at most on longer syncs"
+    )
     table.note(f"load average {load_average()} (2 CPUs shared: compare within one run)")
     return table
 

@@ -113,6 +113,12 @@ class Command(BaseCommand):
             "--first-sync-timeout", type=int, default=3600, help="Seconds to wait for the first syncs (3600)."
         )
         hosted.add_argument(
+            "--q-workers", type=int, default=5, help="Workers in each of the 3 qclusters (5)."
+        )
+        hosted.add_argument(
+            "--slots", type=int, default=6, help="WEBWORK_SYNC_SLOTS: longer syncs at once, in all (6)."
+        )
+        hosted.add_argument(
             "--sandbox-apart",
             action="store_true",
             help="Serve the sandbox (WebWork) from a gunicorn of its own on --port + 1.",
@@ -154,9 +160,9 @@ class Command(BaseCommand):
             self.say(message)
 
     def _check(self, options):
-        for name in ("rate", "window", "rows", "few", "many", "n", "repeat"):
+        for name in ("rate", "window", "rows", "few", "many", "n", "repeat", "q_workers", "slots"):
             if options[name] < 1:
-                raise CommandError(f"--{name} must be at least 1.")
+                raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
         if options["few"] >= options["many"]:
             raise CommandError("--few must be smaller than --many.")
         for name in ONLY_PAGES:
@@ -252,6 +258,8 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 first_sync_timeout=options["first_sync_timeout"],
                 sandbox_apart=options["sandbox_apart"],
+                q_workers=options["q_workers"],
+                slots=options["slots"],
                 say=self.say,
                 show=self.show,
             )
