@@ -116,7 +116,7 @@ def test_bench_sync_mirrors_the_sandbox_without_a_429(smoke_run):
 def test_bench_sync_prices_each_scheduled_cycle_and_the_hour(smoke_run):
     out = smoke_run.stdout
     per_hour = 0
-    for kind, runs in (("queues", 30), ("recent", 4), ("incremental", 1)):
+    for kind, runs in (("queues", 60), ("recent", 4), ("incremental", 1)):
         planned, made = (int(n) for n in figure(out, f"{kind}: requests planned / made")[0].split(" / "))
         assert 0 < made <= planned * 1.05, kind
         assert figure(out, f"{kind}: made / planned")[2] == "ok"

@@ -84,7 +84,7 @@ def test_schedules_are_created_once_by_name_updated_in_place_and_every_func_impo
     assert Schedule.objects.filter(name__in=names).count() == len(SCHEDULES) == 5
     assert [s.pk for s in second] == [s.pk for s in first]
     queues = Schedule.objects.get(name=QUEUES)
-    assert (queues.schedule_type, queues.minutes) == (Schedule.MINUTES, 2)
+    assert (queues.schedule_type, queues.minutes) == (Schedule.MINUTES, 1)
     recent = Schedule.objects.get(name="WebWork sync: recent weeks")
     assert (recent.schedule_type, recent.minutes) == (Schedule.MINUTES, 15)
     assert Schedule.objects.get(name="WebWork sync: hourly refresh").schedule_type == Schedule.HOURLY
