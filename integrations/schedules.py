@@ -29,6 +29,8 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
+from .sync.orchestrator import FRONT_EVERY
+
 NIGHTLY_AT = time(2, 30)  # in TIME_ZONE
 
 SCHEDULES = (
@@ -36,7 +38,7 @@ SCHEDULES = (
         "name": "WebWork sync: approval queues",
         "func": "integrations.tasks.sync_queues_all_task",
         "schedule_type": Schedule.MINUTES,
-        "minutes": 1,
+        "minutes": int(FRONT_EVERY.total_seconds() // 60),  # the front's cycle, as a sync reckons it
     },
     {
         "name": "WebWork sync: recent weeks",

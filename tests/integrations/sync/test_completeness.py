@@ -519,7 +519,7 @@ def test_the_default_schedule_keeps_a_150_member_workspace_fresh_on_under_15_per
     # Time entries: two timeline requests per date (100 members a page) for today and 14 days.
     recent = plan_build(workspace, "recent")
     assert sum(s.planned for s in recent.steps if s.resource in ("time_entries", "running_trackers")) == 30
-    fronts_an_hour = 60 // int(orchestrator.FRONT_EVERY.total_seconds() // 60)
+    fronts_an_hour = timedelta(hours=1) // orchestrator.FRONT_EVERY
     per_hour = fronts_an_hour * cost["queues"] + 4 * cost["recent"] + cost["incremental"]
     # 449 requests an hour (12.5%) when this was written; 529 (14.7%) once the 2-minute front also
     # read who is working now (two timeline requests for 145 members); 739 (20.5%) since the front
