@@ -149,7 +149,7 @@ def hosted_required():
             )
 
 
-def process_env(*, port, rate, window, webwork_base=None, q_workers=Q_WORKERS, slots=SYNC_SLOTS):
+def process_env(*, port, rate, window, q_workers, slots, webwork_base=None):
     """The environment of gunicorn and the qclusters: this run's databases, Redis and limits.
     `webwork_base`: where the sandbox (WebWork) answers, when not on this gunicorn."""
     base = f"http://127.0.0.1:{port}"
@@ -787,9 +787,9 @@ def bench_hosted(
     first_sync_timeout,
     say,
     show,
+    q_workers,
+    slots,
     sandbox_apart=False,
-    q_workers=Q_WORKERS,
-    slots=SYNC_SLOTS,
 ):
     """Run the chosen parts on the throwaway databases already made; returns their Tables.
 

@@ -34,6 +34,7 @@ from integrations.bench.environment import (
     sandbox_required,
     throwaway_databases,
 )
+from integrations.bench.hosted import Q_WORKERS, SYNC_SLOTS
 
 BENCHMARKS = ("sync", "pages", "upsert", "memory", "intake", "faults")
 # `bench all`: the figures of one sandbox seed. `faults` seeds its own and runs minutes of
@@ -113,10 +114,16 @@ class Command(BaseCommand):
             "--first-sync-timeout", type=int, default=3600, help="Seconds to wait for the first syncs (3600)."
         )
         hosted.add_argument(
-            "--q-workers", type=int, default=5, help="Workers in each of the 3 qclusters (5)."
+            "--q-workers",
+            type=int,
+            default=Q_WORKERS,
+            help=f"Workers in each of the 3 qclusters ({Q_WORKERS}).",
         )
         hosted.add_argument(
-            "--slots", type=int, default=6, help="WEBWORK_SYNC_SLOTS: longer syncs at once, in all (6)."
+            "--slots",
+            type=int,
+            default=SYNC_SLOTS,
+            help=f"WEBWORK_SYNC_SLOTS: longer syncs at once, in all ({SYNC_SLOTS}).",
         )
         hosted.add_argument(
             "--sandbox-apart",
